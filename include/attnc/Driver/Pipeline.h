@@ -1,0 +1,63 @@
+//===- Pipeline.h - The staged attnc compilation pipeline -------*- C++ -*-===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Like the Toy tutorial's driver, compilation is a sequence of stages and the
+// driver can stop after any of them (`attnc --emit=`):
+//
+//   attn    ONNX imported to the attn dialect, canonicalized
+//   linalg  attn lowered to linalg/tensor, elementwise ops fused
+//   llvm    LLVM IR of the model with the ABI symbols
+//   obj     an object file for the target
+//   so      the model shared object (default)
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_DRIVER_PIPELINE_H
+#define ATTNC_DRIVER_PIPELINE_H
+
+#include "attnc/Target/SharedObject.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace attnc {
+
+enum class EmitKind { Attn, Linalg, LLVMIR, Object, SharedObject };
+
+struct CompileOptions {
+  EmitKind emit = EmitKind::SharedObject;
+  TargetOptions target;
+  /// Threshold of attnc-externalize-weights.
+  int64_t minWeightElements = 64;
+};
+
+/// Registers every dialect, interface and translation attnc's pipeline uses.
+void registerAttncDialects(mlir::DialectRegistry &registry);
+
+/// Registers attnc's passes and the named pipelines
+/// (`attnc-lower-to-linalg`, `attnc-lower-to-llvm`) for attnc-opt.
+void registerAttncPasses();
+
+/// Graph-level cleanup on the attn dialect.
+void buildAttnPipeline(mlir::OpPassManager &pm);
+/// attn -> linalg on tensors, fused.
+void buildLinalgPipeline(mlir::OpPassManager &pm);
+/// linalg on tensors -> LLVM dialect with the ABI entry. Fails when the
+/// MLIR passes are not registered (see registerAttncPasses).
+mlir::LogicalResult buildLLVMPipeline(mlir::OpPassManager &pm,
+                       const CompileOptions &options);
+
+/// Runs `module` (freshly imported) through the stages up to
+/// `options.emit` and writes the result to `outputPath` ("-" is stdout for
+/// text stages). Errors are reported as diagnostics on the module's context.
+mlir::LogicalResult compileModule(mlir::ModuleOp module,
+                                  const CompileOptions &options,
+                                  llvm::StringRef outputPath);
+
+} // namespace attnc
+
+#endif // ATTNC_DRIVER_PIPELINE_H

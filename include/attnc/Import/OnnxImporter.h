@@ -1,0 +1,63 @@
+//===- OnnxImporter.h - ONNX protobuf to the attn dialect -------*- C++ -*-===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The importer turns an ONNX model (binary protobuf, protobuf text format or
+// the ONNX textual syntax) into a module holding `func.func @main` made of
+// `attn` ops. It checks the model as it goes and reports every problem as an
+// MLIR diagnostic that names the ONNX node; unsupported ops are all listed in
+// one error. The ONNX protobuf headers stay private to lib/Import.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_IMPORT_ONNXIMPORTER_H
+#define ATTNC_IMPORT_ONNXIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+#include <vector>
+
+namespace attnc {
+
+/// How the bytes of a model file are encoded.
+enum class OnnxFormat {
+  Auto,      ///< From the file extension: .onnxtxt -> Text, .textproto/.pbtxt
+             ///< -> TextProto, anything else -> Binary.
+  Binary,    ///< Serialized ModelProto (`.onnx`).
+  TextProto, ///< Protobuf text format of ModelProto.
+  Text,      ///< The ONNX textual syntax (onnx/defs/parser.h).
+};
+
+struct ImportOptions {
+  OnnxFormat format = OnnxFormat::Auto;
+};
+
+/// Imports the model at `path`. On failure, diagnostics have been emitted
+/// through `context` and the result is null.
+mlir::OwningOpRef<mlir::ModuleOp> importOnnxFile(mlir::MLIRContext *context,
+                                                 llvm::StringRef path,
+                                                 const ImportOptions &options);
+
+/// One row of the supported-op table (`attnc --list-ops`).
+struct SupportedOp {
+  std::string domain;
+  std::string opType;
+  int minOpset;
+  int maxOpset;
+  std::string notes;
+};
+
+/// The ONNX ops the importer handles, sorted by domain and op type.
+std::vector<SupportedOp> getSupportedOnnxOps();
+
+/// The newest ai.onnx opset the importer accepts.
+int getMaxSupportedOnnxOpset();
+
+} // namespace attnc
+
+#endif // ATTNC_IMPORT_ONNXIMPORTER_H

@@ -1,0 +1,83 @@
+//===- SharedObject.h - LLVM dialect to a model .so -------------*- C++ -*-===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The last stage of the compiler: translate the LLVM-dialect module to LLVM
+// IR, add the symbols of the model ABI (docs/abi.md), optimize, emit an
+// object for the target CPU and link it, together with the weight blob,
+// into a shared object with ld.lld.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_TARGET_SHAREDOBJECT_H
+#define ATTNC_TARGET_SHAREDOBJECT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+
+#include <memory>
+#include <string>
+
+namespace llvm {
+class TargetMachine;
+class raw_pwrite_stream;
+} // namespace llvm
+
+namespace attnc {
+
+struct TargetOptions {
+  std::string triple; ///< Empty: the host.
+  std::string cpu;    ///< Empty or "native": the host CPU.
+  std::string features; ///< Extra `+feat,-feat` (added to the CPU's own).
+  unsigned optLevel = 3;
+};
+
+/// Creates the LLVM TargetMachine for `options` (PIC, for shared objects).
+mlir::FailureOr<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const TargetOptions &options, std::string &error);
+
+/// The weights and metadata taken out of a lowered module.
+struct ModelPayload {
+  std::string metadata;
+  /// (symbol, bytes) of every externalized weight, in blob order.
+  std::vector<std::pair<std::string, std::vector<char>>> weights;
+};
+
+/// Removes the `attnc.metadata`/`attnc.weights` module attributes from
+/// `module` and returns their contents.
+mlir::FailureOr<ModelPayload> extractPayload(mlir::ModuleOp module);
+
+/// Translates an LLVM-dialect module to LLVM IR and adds the ABI symbols
+/// (`attnc_abi_version`, `attnc_model_metadata`, `attnc_model_run`).
+/// When `weightBlobPath` is set, the module also defines the weight symbols
+/// from that file (written by writeWeightBlob) through `.incbin`.
+std::unique_ptr<llvm::Module>
+translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
+                  llvm::TargetMachine &tm, const ModelPayload &payload,
+                  llvm::StringRef weightBlobPath);
+
+/// Writes all weights back to back (64-byte aligned) into `path`.
+mlir::LogicalResult writeWeightBlob(const ModelPayload &payload,
+                                    llvm::StringRef path, std::string &error);
+
+/// Runs the LLVM optimization pipeline at `tm`'s level.
+void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
+                    unsigned optLevel);
+
+/// Emits an object file for `module`.
+mlir::LogicalResult emitObject(llvm::Module &module, llvm::TargetMachine &tm,
+                               llvm::raw_pwrite_stream &os,
+                               std::string &error);
+
+/// Links `objectPath` into the shared object `outputPath` with ld.lld.
+mlir::LogicalResult linkSharedObject(llvm::StringRef objectPath,
+                                     llvm::StringRef outputPath,
+                                     const TargetOptions &options,
+                                     std::string &error);
+
+} // namespace attnc
+
+#endif // ATTNC_TARGET_SHAREDOBJECT_H

@@ -1,0 +1,33 @@
+//===- Passes.h - attnc graph and module passes -----------------*- C++ -*-===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_TRANSFORMS_PASSES_H
+#define ATTNC_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace attnc {
+
+#define GEN_PASS_DECL
+#include "attnc/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "attnc/Transforms/Passes.h.inc"
+
+/// Name of the module attribute holding the ABI metadata text.
+constexpr llvm::StringLiteral kMetadataAttrName = "attnc.metadata";
+/// Name of the module attribute mapping weight symbols to their data.
+constexpr llvm::StringLiteral kWeightsAttrName = "attnc.weights";
+/// Name of the generated entry function (see docs/abi.md).
+constexpr llvm::StringLiteral kEntryFunctionName = "attnc_main";
+
+} // namespace attnc
+
+#endif // ATTNC_TRANSFORMS_PASSES_H

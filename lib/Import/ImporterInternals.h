@@ -1,0 +1,138 @@
+//===- ImporterInternals.h - Shared state of the ONNX importer --*- C++ -*-===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Private to lib/Import. The importer tracks, beside each MLIR value, its
+// symbolic shape: every dim is either static or a named symbol (an ONNX
+// `dim_param` or a generated name). Broadcasting and contraction unify
+// symbols, so the metadata of the compiled model can say which input dims
+// the output dims come from and the runtime can check inputs for
+// consistency.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_LIB_IMPORT_IMPORTERINTERNALS_H
+#define ATTNC_LIB_IMPORT_IMPORTERINTERNALS_H
+
+#include "attnc/Import/OnnxImporter.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringMap.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <functional>
+#include <optional>
+
+namespace attnc::import {
+
+/// One dim of a symbolic shape: a static size (`sym < 0`) or a symbol.
+struct Dim {
+  int64_t size = 0;
+  int sym = -1;
+  static Dim fixed(int64_t size) { return {size, -1}; }
+  static Dim symbol(int sym) { return {-1, sym}; }
+};
+using SymShape = llvm::SmallVector<Dim, 4>;
+
+/// Symbols of dynamic dims with union-find; a class may become static when
+/// it is unified with a static size.
+class DimSymbols {
+public:
+  int create(llvm::StringRef name);
+  int lookupOrCreate(llvm::StringRef name);
+  int find(int sym);
+  /// Resolves a dim to its class representative or static size.
+  Dim resolve(Dim d);
+  /// Unifies two dims that must be equal. Fails when they are different
+  /// static sizes.
+  llvm::LogicalResult unify(Dim a, Dim b, Dim &out);
+  llvm::StringRef name(int sym) { return names[find(sym)]; }
+
+private:
+  std::vector<int> parent;
+  std::vector<int64_t> staticSize; // -1 when the class is still dynamic.
+  std::vector<std::string> names;
+  llvm::StringMap<int> byName;
+};
+
+/// A value produced by an ONNX tensor name.
+struct OnnxValue {
+  mlir::Value value;
+  SymShape shape;
+  bool isUnsigned = false; // ONNX uint* (MLIR integers are signless).
+  int32_t onnxType = 0;    // onnx::TensorProto::DataType
+};
+
+class GraphImporter;
+
+/// What an op handler sees of one ONNX node.
+class NodeContext {
+public:
+  NodeContext(GraphImporter &importer, const onnx::NodeProto &node,
+              int opset, mlir::Location loc);
+
+  const onnx::NodeProto &node;
+  int opset;
+  mlir::Location loc;
+  mlir::OpBuilder &builder();
+  DimSymbols &symbols();
+
+  size_t numInputs() const;
+  /// True when input `i` is present (ONNX allows empty names for
+  /// optional inputs).
+  bool hasInput(size_t i) const;
+  const OnnxValue &input(size_t i);
+  void setOutput(size_t i, OnnxValue value);
+
+  const onnx::AttributeProto *attr(llvm::StringRef name) const;
+  int64_t intAttr(llvm::StringRef name, int64_t defaultValue) const;
+  std::optional<std::vector<int64_t>> intsAttr(llvm::StringRef name) const;
+
+  /// Emits an error naming the node, its op type and opset.
+  mlir::InFlightDiagnostic emitError() const;
+
+  /// Builds the MLIR tensor type of a symbolic shape.
+  mlir::RankedTensorType tensorType(const SymShape &shape,
+                                    mlir::Type elementType);
+
+private:
+  GraphImporter &importer;
+};
+
+using OpHandler = std::function<llvm::LogicalResult(NodeContext &)>;
+
+struct OpHandlerEntry {
+  const char *domain;
+  const char *opType;
+  int minOpset;
+  int maxOpset;
+  const char *notes;
+  OpHandler handler;
+};
+
+/// The table of op handlers (OnnxOps.cpp).
+llvm::ArrayRef<OpHandlerEntry> getOpHandlers();
+
+/// Converts an ONNX element type to MLIR (signless integers for uint*);
+/// null when attnc does not support it.
+mlir::Type convertElementType(mlir::MLIRContext *ctx, int32_t onnxType);
+/// The metadata dtype name of an ONNX element type (`f32`, `u8`, ...).
+llvm::StringRef dtypeName(int32_t onnxType);
+/// ONNX's name of an element type, for messages.
+llvm::StringRef onnxTypeName(int32_t onnxType);
+
+/// Converts a TensorProto (initializer or Constant value) into an elements
+/// attribute. `baseDir` resolves external data; `what` names the tensor in
+/// errors.
+mlir::FailureOr<mlir::ElementsAttr>
+convertTensor(mlir::MLIRContext *ctx, const onnx::TensorProto &tensor,
+              llvm::StringRef baseDir, llvm::function_ref<mlir::InFlightDiagnostic()> emitError);
+
+} // namespace attnc::import
+
+#endif // ATTNC_LIB_IMPORT_IMPORTERINTERNALS_H

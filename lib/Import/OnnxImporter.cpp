@@ -1,0 +1,523 @@
+//===- OnnxImporter.cpp - ONNX protobuf to the attn dialect ---------------===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImporterInternals.h"
+
+#include "attnc/Dialect/Attn/AttnOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Location.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include "onnx/defs/parser.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/text_format.h>
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::import;
+
+/// ai.onnx opsets attnc understands. Newer opsets may change op semantics,
+/// so they are refused rather than guessed.
+static constexpr int kMaxOnnxOpset = 21;
+static constexpr int kMinIrVersion = 3, kMaxIrVersion = 10;
+
+int attnc::getMaxSupportedOnnxOpset() { return kMaxOnnxOpset; }
+
+//===----------------------------------------------------------------------===//
+// DimSymbols
+//===----------------------------------------------------------------------===//
+
+int DimSymbols::create(StringRef base) {
+  std::string name = base.str();
+  for (int n = 1; byName.count(name); ++n)
+    name = (base + "_" + Twine(n)).str();
+  int id = parent.size();
+  parent.push_back(id);
+  staticSize.push_back(-1);
+  names.push_back(name);
+  byName[name] = id;
+  return id;
+}
+
+int DimSymbols::lookupOrCreate(StringRef name) {
+  auto it = byName.find(name);
+  return it != byName.end() ? it->second : create(name);
+}
+
+int DimSymbols::find(int sym) {
+  while (parent[sym] != sym)
+    sym = parent[sym] = parent[parent[sym]];
+  return sym;
+}
+
+Dim DimSymbols::resolve(Dim d) {
+  if (d.sym < 0)
+    return d;
+  int root = find(d.sym);
+  if (staticSize[root] >= 0)
+    return Dim::fixed(staticSize[root]);
+  return Dim::symbol(root);
+}
+
+LogicalResult DimSymbols::unify(Dim a, Dim b, Dim &out) {
+  a = resolve(a);
+  b = resolve(b);
+  if (a.sym < 0 && b.sym < 0) {
+    out = a;
+    return success(a.size == b.size);
+  }
+  if (a.sym < 0 || b.sym < 0) {
+    Dim s = a.sym < 0 ? b : a, f = a.sym < 0 ? a : b;
+    staticSize[s.sym] = f.size;
+    out = f;
+    return success();
+  }
+  // Keep the older symbol (usually the model's own dim_param) as the name.
+  int keep = std::min(a.sym, b.sym), drop = std::max(a.sym, b.sym);
+  parent[drop] = keep;
+  out = Dim::symbol(keep);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// GraphImporter
+//===----------------------------------------------------------------------===//
+
+namespace attnc::import {
+class GraphImporter {
+public:
+  GraphImporter(MLIRContext *ctx, const onnx::ModelProto &model,
+                StringRef path)
+      : ctx(ctx), model(model), path(path), builder(ctx) {
+    baseDir = llvm::sys::path::parent_path(path).str();
+  }
+
+  OwningOpRef<ModuleOp> run();
+
+  MLIRContext *ctx;
+  const onnx::ModelProto &model;
+  std::string path, baseDir;
+  OpBuilder builder;
+  DimSymbols symbols;
+  llvm::StringMap<OnnxValue> values;
+  llvm::StringMap<int> opsets;
+
+private:
+  Location fileLoc() { return FileLineColLoc::get(ctx, path, 0, 0); }
+  Location nodeLoc(const onnx::NodeProto &node, int index);
+  LogicalResult checkVersions();
+  LogicalResult checkSupported();
+  FailureOr<OnnxValue> importGraphInput(const onnx::ValueInfoProto &info,
+                                         Block *block);
+  ArrayAttr dimsAttr(const SymShape &shape);
+  const OpHandlerEntry *findHandler(const onnx::NodeProto &node, int &opset);
+};
+} // namespace attnc::import
+
+static StringRef normalizeDomain(StringRef domain) {
+  return domain == "ai.onnx" ? StringRef("") : domain;
+}
+
+static std::string nodeName(const onnx::NodeProto &node, int index) {
+  if (!node.name().empty())
+    return node.name();
+  return (node.op_type() + "_" + Twine(index)).str();
+}
+
+Location GraphImporter::nodeLoc(const onnx::NodeProto &node, int index) {
+  return NameLoc::get(StringAttr::get(ctx, nodeName(node, index)), fileLoc());
+}
+
+LogicalResult GraphImporter::checkVersions() {
+  int64_t ir = model.ir_version();
+  if (ir < kMinIrVersion || ir > kMaxIrVersion)
+    return emitError(fileLoc())
+           << "unsupported ONNX IR version " << ir << " (attnc reads "
+           << kMinIrVersion << " to " << kMaxIrVersion << ")";
+  for (const auto &op : model.opset_import()) {
+    StringRef domain = normalizeDomain(op.domain());
+    if (op.version() < 1)
+      return emitError(fileLoc()) << "invalid opset version " << op.version()
+                                  << " for domain '" << op.domain() << "'";
+    if (domain.empty() && op.version() > kMaxOnnxOpset)
+      return emitError(fileLoc())
+             << "ai.onnx opset " << op.version()
+             << " is newer than attnc supports (at most " << kMaxOnnxOpset
+             << ")";
+    opsets[domain] = op.version();
+  }
+  if (!opsets.count(""))
+    return emitError(fileLoc()) << "model does not import the ai.onnx opset";
+  if (!model.has_graph())
+    return emitError(fileLoc()) << "model has no graph";
+  return success();
+}
+
+const OpHandlerEntry *GraphImporter::findHandler(const onnx::NodeProto &node,
+                                                 int &opset) {
+  StringRef domain = normalizeDomain(node.domain());
+  auto it = opsets.find(domain);
+  opset = it == opsets.end() ? 0 : it->second;
+  for (const OpHandlerEntry &e : getOpHandlers())
+    if (domain == e.domain && node.op_type() == e.opType &&
+        opset >= e.minOpset && opset <= e.maxOpset)
+      return &e;
+  return nullptr;
+}
+
+LogicalResult GraphImporter::checkSupported() {
+  std::string report;
+  llvm::raw_string_ostream os(report);
+  int count = 0;
+  llvm::StringSet<> kinds;
+  for (auto [i, node] : llvm::enumerate(model.graph().node())) {
+    int opset;
+    if (findHandler(node, opset))
+      continue;
+    ++count;
+    std::string domain = node.domain().empty() ? "ai.onnx" : node.domain();
+    kinds.insert(domain + "::" + node.op_type());
+    os << "\n  node '" << nodeName(node, i) << "': " << domain
+       << "::" << node.op_type() << " (opset "
+       << (opset ? std::to_string(opset) : std::string("not imported"))
+       << ")";
+  }
+  if (count == 0)
+    return success();
+  return emitError(fileLoc())
+         << "unsupported ONNX ops: " << count << " node(s) of " << kinds.size()
+         << " op type(s) cannot be compiled:" << report
+         << "\n(`attnc --list-ops` prints the supported ops)";
+}
+
+FailureOr<OnnxValue>
+GraphImporter::importGraphInput(const onnx::ValueInfoProto &info,
+                                Block *block) {
+  auto fail = [&]() {
+    return emitError(fileLoc()) << "graph input '" << info.name() << "': ";
+  };
+  if (!info.type().has_tensor_type())
+    return fail() << "only tensor inputs are supported";
+  const auto &tt = info.type().tensor_type();
+  Type elementType = convertElementType(ctx, tt.elem_type());
+  if (!elementType)
+    return fail() << "element type " << onnxTypeName(tt.elem_type())
+                  << " is not supported";
+  if (!tt.has_shape())
+    return fail() << "has no shape; attnc needs at least the rank";
+  OnnxValue tv;
+  tv.onnxType = tt.elem_type();
+  tv.isUnsigned = dtypeName(tt.elem_type()).starts_with("u");
+  for (auto [i, d] : llvm::enumerate(tt.shape().dim())) {
+    if (d.has_dim_value()) {
+      if (d.dim_value() < 0)
+        return fail() << "dim " << i << " is negative (" << d.dim_value()
+                      << ")";
+      tv.shape.push_back(Dim::fixed(d.dim_value()));
+    } else if (d.has_dim_param() && !d.dim_param().empty()) {
+      tv.shape.push_back(Dim::symbol(symbols.lookupOrCreate(d.dim_param())));
+    } else {
+      tv.shape.push_back(Dim::symbol(symbols.create("unk")));
+    }
+  }
+  SmallVector<int64_t> shape;
+  for (Dim d : tv.shape)
+    shape.push_back(d.sym < 0 ? d.size : ShapedType::kDynamic);
+  tv.value = block->addArgument(RankedTensorType::get(shape, elementType),
+                                fileLoc());
+  return tv;
+}
+
+ArrayAttr GraphImporter::dimsAttr(const SymShape &shape) {
+  SmallVector<Attribute> dims;
+  for (Dim d : shape) {
+    d = symbols.resolve(d);
+    if (d.sym < 0)
+      dims.push_back(builder.getI64IntegerAttr(d.size));
+    else
+      dims.push_back(builder.getStringAttr(symbols.name(d.sym)));
+  }
+  return builder.getArrayAttr(dims);
+}
+
+OwningOpRef<ModuleOp> GraphImporter::run() {
+  if (failed(checkVersions()) || failed(checkSupported()))
+    return nullptr;
+  const onnx::GraphProto &graph = model.graph();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc());
+  if (!graph.name().empty())
+    (*module)->setAttr("attn.graph_name", builder.getStringAttr(graph.name()));
+
+  // Initializers are constants, even when also listed as graph inputs.
+  llvm::StringSet<> initializerNames;
+  for (const auto &init : graph.initializer())
+    initializerNames.insert(init.name());
+
+  Block *body = new Block();
+  SmallVector<OnnxValue> inputs;
+  SmallVector<std::string> inputNames;
+  for (const auto &info : graph.input()) {
+    if (initializerNames.contains(info.name()))
+      continue;
+    if (values.count(info.name())) {
+      emitError(fileLoc()) << "graph input '" << info.name()
+                           << "' is declared twice";
+      delete body;
+      return nullptr;
+    }
+    FailureOr<OnnxValue> tv = importGraphInput(info, body);
+    if (failed(tv)) {
+      delete body;
+      return nullptr;
+    }
+    values[info.name()] = *tv;
+    inputs.push_back(*tv);
+    inputNames.push_back(info.name());
+  }
+  builder.setInsertionPointToStart(body);
+
+  for (const auto &init : graph.initializer()) {
+    Location loc = NameLoc::get(builder.getStringAttr(init.name()), fileLoc());
+    FailureOr<ElementsAttr> attr = convertTensor(
+        ctx, init, baseDir, [&]() { return emitError(loc) << "initializer: "; });
+    if (failed(attr)) {
+      delete body;
+      return nullptr;
+    }
+    OnnxValue tv;
+    tv.value = attn::ConstantOp::create(builder, loc, cast<TypedAttr>(*attr));
+    for (int64_t d : attr->getShapedType().getShape())
+      tv.shape.push_back(Dim::fixed(d));
+    tv.onnxType = init.data_type();
+    tv.isUnsigned = dtypeName(init.data_type()).starts_with("u");
+    values[init.name()] = tv;
+  }
+
+  for (auto [i, node] : llvm::enumerate(graph.node())) {
+    int opset;
+    const OpHandlerEntry *entry = findHandler(node, opset);
+    NodeContext nc(*this, node, opset, nodeLoc(node, i));
+    bool ok = true;
+    for (const std::string &in : node.input())
+      if (!in.empty() && !values.count(in)) {
+        nc.emitError() << "input '" << in
+                       << "' is not produced by an earlier node, an "
+                          "initializer or a graph input (graphs must be "
+                          "acyclic and topologically sorted)";
+        ok = false;
+      }
+    for (const std::string &out : node.output())
+      if (!out.empty() && values.count(out)) {
+        nc.emitError() << "output '" << out << "' is already defined";
+        ok = false;
+      }
+    if (!ok || failed(entry->handler(nc))) {
+      delete body;
+      return nullptr;
+    }
+    for (const std::string &out : node.output())
+      if (!out.empty() && !values.count(out)) {
+        nc.emitError() << "output '" << out << "' was not produced";
+        delete body;
+        return nullptr;
+      }
+  }
+
+  SmallVector<Value> results;
+  SmallVector<OnnxValue> outputs;
+  for (const auto &info : graph.output()) {
+    auto it = values.find(info.name());
+    if (it == values.end()) {
+      emitError(fileLoc()) << "graph output '" << info.name()
+                           << "' is not produced by any node";
+      delete body;
+      return nullptr;
+    }
+    const OnnxValue &tv = it->second;
+    if (info.type().has_tensor_type() && info.type().tensor_type().elem_type() &&
+        info.type().tensor_type().elem_type() != tv.onnxType) {
+      emitError(fileLoc()) << "graph output '" << info.name()
+                           << "' is declared as "
+                           << onnxTypeName(info.type().tensor_type().elem_type())
+                           << " but computed as " << onnxTypeName(tv.onnxType);
+      delete body;
+      return nullptr;
+    }
+    results.push_back(tv.value);
+    outputs.push_back(tv);
+  }
+  func::ReturnOp::create(builder, fileLoc(), results);
+
+  SmallVector<Type> argTypes(body->getArgumentTypes());
+  auto funcType = builder.getFunctionType(argTypes, TypeRange(ValueRange(results)));
+  builder.setInsertionPointToEnd(module->getBody());
+  auto func = func::FuncOp::create(builder, fileLoc(), "main", funcType);
+  func.getBody().push_back(body);
+
+  // Signature attributes, with symbols resolved after all unification.
+  for (auto [i, tv] : llvm::enumerate(inputs)) {
+    func.setArgAttr(i, attn::kNameAttr, builder.getStringAttr(inputNames[i]));
+    func.setArgAttr(i, attn::kDTypeAttr,
+                    builder.getStringAttr(dtypeName(tv.onnxType)));
+    func.setArgAttr(i, attn::kDimsAttr, dimsAttr(tv.shape));
+  }
+  for (auto [i, tv] : llvm::enumerate(outputs)) {
+    func.setResultAttr(i, attn::kNameAttr,
+                       builder.getStringAttr(graph.output(i).name()));
+    func.setResultAttr(i, attn::kDTypeAttr,
+                       builder.getStringAttr(dtypeName(tv.onnxType)));
+    func.setResultAttr(i, attn::kDimsAttr, dimsAttr(tv.shape));
+  }
+  if (failed(verify(*module)))
+    return nullptr;
+  return module;
+}
+
+//===----------------------------------------------------------------------===//
+// NodeContext
+//===----------------------------------------------------------------------===//
+
+NodeContext::NodeContext(GraphImporter &importer, const onnx::NodeProto &node,
+                         int opset, Location loc)
+    : node(node), opset(opset), loc(loc), importer(importer) {}
+
+OpBuilder &NodeContext::builder() { return importer.builder; }
+DimSymbols &NodeContext::symbols() { return importer.symbols; }
+size_t NodeContext::numInputs() const { return node.input_size(); }
+bool NodeContext::hasInput(size_t i) const {
+  return i < static_cast<size_t>(node.input_size()) && !node.input(i).empty();
+}
+const OnnxValue &NodeContext::input(size_t i) {
+  return importer.values[node.input(i)];
+}
+void NodeContext::setOutput(size_t i, OnnxValue value) {
+  if (i < static_cast<size_t>(node.output_size()) && !node.output(i).empty())
+    importer.values[node.output(i)] = std::move(value);
+}
+
+const onnx::AttributeProto *NodeContext::attr(StringRef name) const {
+  for (const auto &a : node.attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+
+int64_t NodeContext::intAttr(StringRef name, int64_t defaultValue) const {
+  const onnx::AttributeProto *a = attr(name);
+  return a ? a->i() : defaultValue;
+}
+
+std::optional<std::vector<int64_t>>
+NodeContext::intsAttr(StringRef name) const {
+  const onnx::AttributeProto *a = attr(name);
+  if (!a)
+    return std::nullopt;
+  return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+InFlightDiagnostic NodeContext::emitError() const {
+  std::string domain = node.domain().empty() ? "" : node.domain() + "::";
+  return mlir::emitError(loc)
+         << "node '" << cast<NameLoc>(loc).getName().getValue() << "' ("
+         << domain << node.op_type() << ", opset " << opset << "): ";
+}
+
+RankedTensorType NodeContext::tensorType(const SymShape &shape,
+                                         Type elementType) {
+  SmallVector<int64_t> dims;
+  for (Dim d : shape) {
+    d = importer.symbols.resolve(d);
+    dims.push_back(d.sym < 0 ? d.size : ShapedType::kDynamic);
+  }
+  return RankedTensorType::get(dims, elementType);
+}
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+static OnnxFormat detectFormat(StringRef path) {
+  StringRef ext = llvm::sys::path::extension(path);
+  if (ext == ".onnxtxt")
+    return OnnxFormat::Text;
+  if (ext == ".textproto" || ext == ".pbtxt" || ext == ".prototxt")
+    return OnnxFormat::TextProto;
+  return OnnxFormat::Binary;
+}
+
+OwningOpRef<ModuleOp> attnc::importOnnxFile(MLIRContext *ctx, StringRef path,
+                                            const ImportOptions &options) {
+  ctx->loadDialect<attn::AttnDialect, func::FuncDialect>();
+  Location loc = FileLineColLoc::get(ctx, path, 0, 0);
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false,
+                                                   /*RequiresNullTerminator=*/true);
+  if (!buffer) {
+    emitError(loc) << "cannot read model: " << buffer.getError().message();
+    return nullptr;
+  }
+  StringRef bytes = (*buffer)->getBuffer();
+  onnx::ModelProto model;
+  OnnxFormat format = options.format == OnnxFormat::Auto ? detectFormat(path)
+                                                         : options.format;
+  switch (format) {
+  case OnnxFormat::Binary: {
+    if (bytes.size() > static_cast<size_t>(INT_MAX)) {
+      emitError(loc) << "model protobuf is " << bytes.size()
+                     << " bytes; protobuf limits one message to 2 GiB (store "
+                        "weights as external data)";
+      return nullptr;
+    }
+    google::protobuf::io::CodedInputStream stream(
+        reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size());
+    stream.SetTotalBytesLimit(INT_MAX);
+    if (!model.ParseFromCodedStream(&stream) ||
+        !stream.ConsumedEntireMessage()) {
+      emitError(loc) << "not a valid ONNX model: the protobuf cannot be "
+                        "parsed (truncated or corrupted file?)";
+      return nullptr;
+    }
+    break;
+  }
+  case OnnxFormat::TextProto:
+    if (!google::protobuf::TextFormat::ParseFromString(bytes.str(), &model)) {
+      emitError(loc) << "cannot parse the protobuf text format of the model";
+      return nullptr;
+    }
+    break;
+  case OnnxFormat::Text: {
+    onnx::OnnxParser parser(bytes.data());
+    auto status = parser.Parse(model);
+    if (!status.IsOK()) {
+      emitError(loc) << "cannot parse the ONNX text syntax: "
+                     << status.ErrorMessage();
+      return nullptr;
+    }
+    break;
+  }
+  case OnnxFormat::Auto:
+    llvm_unreachable("resolved above");
+  }
+  GraphImporter importer(ctx, model, path);
+  return importer.run();
+}
+
+std::vector<SupportedOp> attnc::getSupportedOnnxOps() {
+  std::vector<SupportedOp> ops;
+  for (const OpHandlerEntry &e : getOpHandlers())
+    ops.push_back({*e.domain ? e.domain : "ai.onnx", e.opType, e.minOpset,
+                   e.maxOpset, e.notes});
+  std::sort(ops.begin(), ops.end(), [](const auto &a, const auto &b) {
+    return std::tie(a.domain, a.opType, a.minOpset) <
+           std::tie(b.domain, b.opType, b.minOpset);
+  });
+  return ops;
+}

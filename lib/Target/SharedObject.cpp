@@ -1,0 +1,315 @@
+//===- SharedObject.cpp - LLVM dialect to a model .so ---------------------===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Target/SharedObject.h"
+#include "attnc/Transforms/Passes.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+using namespace attnc;
+
+/// Version of the compiled-model ABI (docs/abi.md); the runtime checks it.
+static constexpr uint32_t kAbiVersion = 1;
+static constexpr unsigned kWeightAlignment = 64;
+
+FailureOr<std::unique_ptr<llvm::TargetMachine>>
+attnc::createTargetMachine(const TargetOptions &options, std::string &error) {
+  llvm::InitializeAllTargetInfos();
+  llvm::InitializeAllTargets();
+  llvm::InitializeAllTargetMCs();
+  llvm::InitializeAllAsmPrinters();
+  llvm::InitializeAllAsmParsers();
+
+  llvm::Triple triple(options.triple.empty() ? llvm::sys::getProcessTriple()
+                                             : options.triple);
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return failure();
+  bool native = options.triple.empty() || triple.str() ==
+                                              llvm::sys::getProcessTriple();
+  std::string cpu = options.cpu;
+  std::string features;
+  if (cpu.empty() || cpu == "native") {
+    cpu = native ? llvm::sys::getHostCPUName().str() : "generic";
+    if (native)
+      for (const auto &f : llvm::sys::getHostCPUFeatures())
+        features += (f.second ? "+" : "-") + f.first().str() + ",";
+  }
+  features += options.features;
+  llvm::TargetOptions targetOptions;
+  auto level = options.optLevel == 0   ? llvm::CodeGenOptLevel::None
+               : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
+               : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                                       : llvm::CodeGenOptLevel::Aggressive;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
+      level));
+  if (!tm) {
+    error = "cannot create a target machine for " + triple.str();
+    return failure();
+  }
+  return tm;
+}
+
+/// The bytes of a weight as the generated code reads them (bool: 1 byte).
+static LogicalResult elementsBytes(ElementsAttr attr, std::vector<char> &out) {
+  auto type = attr.getShapedType();
+  int64_t n = type.getNumElements();
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return failure();
+    ArrayRef<char> data = blob->getData();
+    out.assign(data.begin(), data.end());
+    return success();
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense)
+    return failure();
+  if (type.getElementType().isInteger(1)) {
+    for (bool b : dense.getValues<bool>())
+      out.push_back(b ? 1 : 0);
+    return success();
+  }
+  ArrayRef<char> raw = dense.getRawData();
+  if (dense.isSplat()) {
+    out.reserve(raw.size() * n);
+    for (int64_t i = 0; i < n; ++i)
+      out.insert(out.end(), raw.begin(), raw.end());
+  } else {
+    out.assign(raw.begin(), raw.end());
+  }
+  return success();
+}
+
+FailureOr<ModelPayload> attnc::extractPayload(ModuleOp module) {
+  ModelPayload payload;
+  auto metadata = module->getAttrOfType<StringAttr>(kMetadataAttrName);
+  if (!metadata)
+    return module.emitError("module has no ")
+           << kMetadataAttrName << " (was attnc-entry-abi run?)";
+  payload.metadata = metadata.getValue().str();
+  if (auto weights = module->getAttrOfType<DictionaryAttr>(kWeightsAttrName)) {
+    for (NamedAttribute w : weights) {
+      auto elements = dyn_cast<ElementsAttr>(w.getValue());
+      std::vector<char> bytes;
+      if (!elements || failed(elementsBytes(elements, bytes)))
+        return module.emitError("weight ")
+               << w.getName() << " has no readable data";
+      payload.weights.emplace_back(w.getName().str(), std::move(bytes));
+    }
+  }
+  module->removeAttr(kMetadataAttrName);
+  module->removeAttr(kWeightsAttrName);
+  return payload;
+}
+
+static uint64_t alignTo(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+LogicalResult attnc::writeWeightBlob(const ModelPayload &payload,
+                                     StringRef path, std::string &error) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec) {
+    error = "cannot write " + path.str() + ": " + ec.message();
+    return failure();
+  }
+  uint64_t offset = 0;
+  for (const auto &[name, bytes] : payload.weights) {
+    uint64_t aligned = alignTo(offset, kWeightAlignment);
+    os.write_zeros(aligned - offset);
+    os.write(bytes.data(), bytes.size());
+    offset = aligned + bytes.size();
+  }
+  os.close();
+  if (os.has_error()) {
+    error = "cannot write " + path.str();
+    return failure();
+  }
+  return success();
+}
+
+/// Module-level assembly that defines every weight symbol inside one
+/// `.incbin` of the blob, so the assembler reads the file once.
+static std::string weightAssembly(const ModelPayload &payload,
+                                  StringRef blobPath) {
+  std::string escaped;
+  for (char c : blobPath) {
+    if (c == '"' || c == '\\')
+      escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << ".section .rodata.attnc_weights,\"a\",@progbits\n"
+     << ".p2align 6\n"
+     << "__attnc_weights_begin:\n"
+     << ".incbin \"" << escaped << "\"\n";
+  uint64_t offset = 0;
+  for (const auto &[name, bytes] : payload.weights) {
+    uint64_t aligned = alignTo(offset, kWeightAlignment);
+    os << ".globl " << name << "\n.hidden " << name << "\n.type " << name
+       << ",@object\n.set " << name << ", __attnc_weights_begin + " << aligned
+       << "\n.size " << name << ", " << bytes.size() << "\n";
+    offset = aligned + bytes.size();
+  }
+  os << ".text\n";
+  return s;
+}
+
+/// Defines `int32_t attnc_model_run(void **args)`, which unpacks one
+/// descriptor pointer per argument and calls the C-interface entry.
+static LogicalResult addPackedEntry(llvm::Module &m) {
+  std::string cifaceName = ("_mlir_ciface_" + kEntryFunctionName).str();
+  llvm::Function *ciface = m.getFunction(cifaceName);
+  if (!ciface)
+    return failure();
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *fnTy = llvm::FunctionType::get(i32, {ptrTy}, false);
+  auto *fn = llvm::Function::Create(fnTy, llvm::GlobalValue::ExternalLinkage,
+                                    "attnc_model_run", m);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  SmallVector<llvm::Value *> args;
+  for (unsigned i = 0, e = ciface->arg_size(); i < e; ++i) {
+    llvm::Value *slot =
+        b.CreateConstGEP1_64(ptrTy, fn->getArg(0), i, "arg.slot");
+    args.push_back(b.CreateLoad(ptrTy, slot, "arg"));
+  }
+  b.CreateRet(b.CreateCall(ciface, args));
+  return success();
+}
+
+std::unique_ptr<llvm::Module>
+attnc::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
+                         llvm::TargetMachine &tm, const ModelPayload &payload,
+                         StringRef weightBlobPath) {
+  std::unique_ptr<llvm::Module> m =
+      translateModuleToLLVMIR(module, llvmContext, "attnc_model");
+  if (!m)
+    return nullptr;
+  m->setTargetTriple(tm.getTargetTriple());
+  m->setDataLayout(tm.createDataLayout());
+  if (failed(addPackedEntry(*m))) {
+    module.emitError("lowered module has no _mlir_ciface_")
+        << kEntryFunctionName;
+    return nullptr;
+  }
+
+  auto *i32 = llvm::Type::getInt32Ty(llvmContext);
+  new llvm::GlobalVariable(*m, i32, /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage,
+                           llvm::ConstantInt::get(i32, kAbiVersion),
+                           "attnc_abi_version");
+  std::string metadata = payload.metadata + "compiler " ATTNC_VERSION "\n" +
+                         "target " + tm.getTargetTriple().str() + "\n";
+  auto *text = llvm::ConstantDataArray::getString(llvmContext, metadata,
+                                                  /*AddNull=*/true);
+  new llvm::GlobalVariable(*m, text->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, text,
+                           "attnc_model_metadata");
+
+  // Only the ABI symbols are visible to dlsym; everything else is hidden.
+  llvm::StringSet<> exported = {"attnc_abi_version", "attnc_model_metadata",
+                                "attnc_model_run"};
+  for (llvm::GlobalValue &gv : m->global_values())
+    if (!gv.isDeclaration() && !exported.contains(gv.getName()) &&
+        !gv.hasLocalLinkage())
+      gv.setVisibility(llvm::GlobalValue::HiddenVisibility);
+
+  if (!weightBlobPath.empty() && !payload.weights.empty())
+    m->appendModuleInlineAsm(weightAssembly(payload, weightBlobPath));
+  return m;
+}
+
+void attnc::optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
+                           unsigned optLevel) {
+  if (optLevel == 0)
+    return;
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(&tm);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel level = optLevel == 1   ? llvm::OptimizationLevel::O1
+                                  : optLevel == 2 ? llvm::OptimizationLevel::O2
+                                                  : llvm::OptimizationLevel::O3;
+  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(level);
+  mpm.run(module, mam);
+}
+
+LogicalResult attnc::emitObject(llvm::Module &module, llvm::TargetMachine &tm,
+                                llvm::raw_pwrite_stream &os,
+                                std::string &error) {
+  llvm::legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, os, nullptr,
+                             llvm::CodeGenFileType::ObjectFile)) {
+    error = "the target cannot emit object files";
+    return failure();
+  }
+  pm.run(module);
+  return success();
+}
+
+LogicalResult attnc::linkSharedObject(StringRef objectPath,
+                                      StringRef outputPath,
+                                      const TargetOptions &options,
+                                      std::string &error) {
+  std::string ld = ATTNC_DEFAULT_LD;
+  if (const char *env = std::getenv("ATTNC_LD"))
+    ld = env;
+  if (!llvm::sys::fs::can_execute(ld)) {
+    error = "linker '" + ld + "' not found (install lld-22 or set ATTNC_LD)";
+    return failure();
+  }
+  llvm::Triple triple(options.triple.empty() ? llvm::sys::getProcessTriple()
+                                             : options.triple);
+  std::string multiarch =
+      (triple.getArchName() + "-linux-gnu").str(); // Debian multiarch dir
+  std::vector<std::string> args = {ld,
+                                   "-shared",
+                                   "--no-undefined",
+                                   "-z",
+                                   "noexecstack",
+                                   "--as-needed",
+                                   "-o",
+                                   outputPath.str(),
+                                   objectPath.str(),
+                                   "-L/usr/lib/" + multiarch,
+                                   "-L/lib/" + multiarch,
+                                   "-lm",
+                                   "-lc"};
+  std::vector<StringRef> argRefs(args.begin(), args.end());
+  std::string errMsg;
+  int rc = llvm::sys::ExecuteAndWait(ld, argRefs, std::nullopt, {}, 0, 0,
+                                     &errMsg);
+  if (rc != 0) {
+    error = "linking the shared object failed (" + ld + " exit " +
+            std::to_string(rc) + (errMsg.empty() ? "" : ": " + errMsg) + ")";
+    return failure();
+  }
+  return success();
+}

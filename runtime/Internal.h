@@ -1,0 +1,135 @@
+//===- Internal.h - attnc runtime internals --------------------*- C++ -*-===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Definitions shared by the runtime's translation units. Nothing here is
+// exported: the library is built with -fvisibility=hidden and only the
+// ATTNC_API functions of attnc-c/runtime.h are visible.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_RUNTIME_INTERNAL_H
+#define ATTNC_RUNTIME_INTERNAL_H
+
+#include "attnc-c/runtime.h"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+namespace attnc::rt {
+
+//===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
+
+/// Records `message` as this thread's last error and returns `status`, so
+/// failures read `return fail(ATTNC_STATUS_..., "...")`.
+attnc_status fail(attnc_status status, std::string message);
+
+/// Runs `body` and converts escaping C++ exceptions into status codes: no
+/// exception may cross the C boundary.
+template <typename Fn> attnc_status guarded(const char *fn, Fn &&body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc &) {
+    return fail(ATTNC_STATUS_OUT_OF_MEMORY,
+                std::string(fn) + ": out of memory");
+  } catch (const std::exception &e) {
+    return fail(ATTNC_STATUS_INTERNAL,
+                std::string(fn) + ": internal error: " + e.what());
+  } catch (...) {
+    return fail(ATTNC_STATUS_INTERNAL,
+                std::string(fn) + ": internal error: unknown exception");
+  }
+}
+
+/// Returns the byte size of one element or 0; like attnc_dtype_size but
+/// usable without going through the exported symbol.
+size_t dtypeSize(attnc_dtype dtype);
+const char *dtypeName(attnc_dtype dtype);
+/// Parses a metadata dtype spelling; ATTNC_DTYPE_INVALID if unknown.
+attnc_dtype parseDtype(const std::string &name);
+
+/// Multiplies the dims into an element count and a byte size, rejecting
+/// negative dims and anything that does not fit in a signed 64-bit / ptrdiff
+/// sized allocation. On failure `error` says which dim was wrong.
+bool computeSizes(attnc_dtype dtype, size_t rank, const int64_t *dims,
+                  size_t &numElements, size_t &byteSize, std::string &error);
+
+/// Formats dims as "[2,?,4]"-like text for messages.
+std::string formatDims(size_t rank, const int64_t *dims);
+
+//===----------------------------------------------------------------------===//
+// Metadata
+//===----------------------------------------------------------------------===//
+
+struct TensorDesc {
+  std::string name;
+  attnc_dtype dtype = ATTNC_DTYPE_INVALID;
+  std::vector<int64_t> dims;            // -1 for dynamic
+  std::vector<std::string> symbols;     // "" for static
+  std::vector<const char *> symbolPtrs; // for attnc_tensor_info
+};
+
+struct Metadata {
+  std::string compiler;
+  std::string target;
+  std::vector<TensorDesc> inputs;
+  std::vector<TensorDesc> outputs;
+};
+
+/// Parses and validates the text of `attnc_model_metadata` (docs/abi.md).
+/// Returns false with a message naming the line on any deviation.
+bool parseMetadata(const char *text, Metadata &out, std::string &error);
+
+} // namespace attnc::rt
+
+//===----------------------------------------------------------------------===//
+// Handle types (global namespace: they complete the C API's opaque structs)
+//===----------------------------------------------------------------------===//
+
+using attnc_model_run_fn = int32_t (*)(void **);
+
+struct attnc_model {
+  void *handle = nullptr; // from dlopen
+  attnc_model_run_fn run = nullptr;
+  attnc::rt::Metadata metadata;
+  std::string path;
+  /// One reference for the user's handle plus one per live session: the
+  /// model's code must stay mapped while a session can call it.
+  std::atomic<size_t> refs{1};
+};
+
+void attncModelRelease(attnc_model *model);
+
+struct attnc_tensor {
+  attnc_dtype dtype = ATTNC_DTYPE_INVALID;
+  std::vector<int64_t> dims;
+  void *data = nullptr;
+  size_t numElements = 0;
+  size_t byteSize = 0;
+  bool owned = false;
+};
+
+struct attnc_session {
+  attnc_model *model = nullptr;
+  int32_t numThreads = 0;
+  /// Set while attnc_session_run executes, to report (rather than corrupt
+  /// the scratch buffers on) concurrent use of one session.
+  std::atomic<bool> running{false};
+  /// Memref descriptors for every argument, as 8-byte words (see abi.md),
+  /// and the pointers handed to attnc_model_run. Sized once at creation.
+  std::vector<int64_t> descriptorWords;
+  std::vector<size_t> descriptorOffsets;
+  std::vector<void *> args;
+  /// Symbol bindings of the current run (names point into the model).
+  std::vector<std::pair<const std::string *, int64_t>> bindings;
+};
+
+#endif // ATTNC_RUNTIME_INTERNAL_H

@@ -1,0 +1,254 @@
+//===- Metadata.cpp - Parser for attnc_model_metadata ---------------------===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Parses the text metadata of docs/abi.md. The text comes from a file the
+// user chose to load, so it is treated as untrusted: every field is checked,
+// numbers are range-checked before use, ranks are bounded, and every problem
+// is reported with its line number instead of being tolerated.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Internal.h"
+
+#include <cstring>
+#include <limits>
+
+using namespace attnc::rt;
+
+namespace {
+
+bool isPlainNameByte(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+         c == '/' || c == '-';
+}
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1; // lower-case hex is not the canonical encoding: refuse it
+}
+
+/// Decodes a percent-encoded name; false (with `error`) if it is empty, holds
+/// a byte outside the allowed set, or has a malformed escape.
+bool decodeName(const std::string &field, std::string &out,
+                std::string &error) {
+  out.clear();
+  if (field.empty()) {
+    error = "empty name";
+    return false;
+  }
+  for (size_t i = 0; i < field.size(); ++i) {
+    unsigned char c = field[i];
+    if (c == '%') {
+      int hi = i + 1 < field.size() ? hexValue(field[i + 1]) : -1;
+      int lo = i + 2 < field.size() ? hexValue(field[i + 2]) : -1;
+      if (hi < 0 || lo < 0) {
+        error = "bad percent escape in name '" + field + "'";
+        return false;
+      }
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (isPlainNameByte(c)) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      error = "invalid byte 0x" + std::string(1, "0123456789ABCDEF"[c >> 4]) +
+              std::string(1, "0123456789ABCDEF"[c & 15]) + " in name '" +
+              field + "'";
+      return false;
+    }
+  }
+  // Names end up in C strings; an embedded NUL would silently truncate them.
+  if (out.find('\0') != std::string::npos) {
+    error = "name '" + field + "' decodes to a string with a NUL byte";
+    return false;
+  }
+  return true;
+}
+
+/// Parses a non-negative decimal integer without sign, spaces or overflow.
+bool parseCount(const std::string &field, uint64_t max, uint64_t &out) {
+  if (field.empty() || field.size() > 20)
+    return false;
+  uint64_t value = 0;
+  for (char c : field) {
+    if (c < '0' || c > '9')
+      return false;
+    uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (value > (max - digit) / 10)
+      return false;
+    value = value * 10 + digit;
+  }
+  out = value;
+  return true;
+}
+
+std::vector<std::string> splitFields(const std::string &line) {
+  std::vector<std::string> fields;
+  size_t start = 0;
+  while (true) {
+    size_t space = line.find(' ', start);
+    fields.push_back(line.substr(start, space - start));
+    if (space == std::string::npos)
+      break;
+    start = space + 1;
+  }
+  return fields;
+}
+
+bool parseTensorLine(const std::vector<std::string> &fields, TensorDesc &desc,
+                     std::string &error) {
+  const std::string &kind = fields[0];
+  if (fields.size() < 4) {
+    error = "truncated '" + kind + "' line (expected <name> <dtype> <rank> "
+            "<dim>*)";
+    return false;
+  }
+  if (!decodeName(fields[1], desc.name, error))
+    return false;
+  desc.dtype = parseDtype(fields[2]);
+  if (desc.dtype == ATTNC_DTYPE_INVALID) {
+    error = "unknown dtype '" + fields[2] + "' for " + kind + " '" +
+            desc.name + "'";
+    return false;
+  }
+  uint64_t rank;
+  if (!parseCount(fields[3], ATTNC_MAX_RANK, rank)) {
+    error = "bad rank '" + fields[3] + "' for " + kind + " '" + desc.name +
+            "' (expected 0.." + std::to_string(ATTNC_MAX_RANK) + ")";
+    return false;
+  }
+  if (fields.size() != 4 + rank) {
+    error = kind + " '" + desc.name + "' has rank " + std::to_string(rank) +
+            " but " + std::to_string(fields.size() - 4) + " dims";
+    return false;
+  }
+  for (uint64_t i = 0; i < rank; ++i) {
+    const std::string &dim = fields[4 + i];
+    if (!dim.empty() && dim[0] == '?') {
+      std::string symbol;
+      std::string symbolError;
+      if (!decodeName(dim.substr(1), symbol, symbolError)) {
+        error = "bad symbol '" + dim + "' in dim " + std::to_string(i) +
+                " of " + kind + " '" + desc.name + "': " + symbolError;
+        return false;
+      }
+      desc.dims.push_back(-1);
+      desc.symbols.push_back(std::move(symbol));
+      continue;
+    }
+    uint64_t value;
+    if (!parseCount(dim, std::numeric_limits<int64_t>::max(), value)) {
+      error = "bad dim '" + dim + "' at index " + std::to_string(i) + " of " +
+              kind + " '" + desc.name +
+              "' (expected a non-negative integer or ?symbol)";
+      return false;
+    }
+    desc.dims.push_back(static_cast<int64_t>(value));
+    desc.symbols.emplace_back();
+  }
+  return true;
+}
+
+} // namespace
+
+bool attnc::rt::parseMetadata(const char *text, Metadata &out,
+                              std::string &error) {
+  std::string all(text);
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < all.size()) {
+    size_t nl = all.find('\n', start);
+    if (nl == std::string::npos)
+      nl = all.size();
+    lines.push_back(all.substr(start, nl - start));
+    start = nl + 1;
+  }
+
+  auto lineError = [&](size_t lineNo, const std::string &message) {
+    error = "metadata line " + std::to_string(lineNo + 1) + ": " + message;
+    return false;
+  };
+
+  if (lines.empty() || lines[0] != "attnc-metadata 1") {
+    uint64_t version;
+    if (!lines.empty() && lines[0].rfind("attnc-metadata ", 0) == 0 &&
+        parseCount(lines[0].substr(15), UINT32_MAX, version)) {
+      error = "unsupported metadata version " + std::to_string(version) +
+              " (this runtime reads version 1)";
+      return false;
+    }
+    std::string first = lines.empty() ? "" : lines[0].substr(0, 40);
+    error = "metadata does not start with 'attnc-metadata 1' (first line: '" +
+            first + "')";
+    return false;
+  }
+
+  bool sawCompiler = false, sawTarget = false;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string &line = lines[i];
+    if (line.empty())
+      continue; // blank lines carry nothing (e.g. a trailing newline)
+    std::vector<std::string> fields = splitFields(line);
+    for (const std::string &f : fields)
+      if (f.empty())
+        return lineError(i, "empty field (fields are separated by single "
+                            "spaces): '" + line + "'");
+    const std::string &kind = fields[0];
+    if (kind == "input" || kind == "output") {
+      TensorDesc desc;
+      if (!parseTensorLine(fields, desc, error))
+        return lineError(i, error);
+      std::vector<TensorDesc> &list =
+          kind == "input" ? out.inputs : out.outputs;
+      for (const TensorDesc &other : list)
+        if (other.name == desc.name)
+          return lineError(i, "duplicate " + kind + " name '" + desc.name +
+                                  "'");
+      list.push_back(std::move(desc));
+    } else if (kind == "compiler" || kind == "target") {
+      if (fields.size() != 2)
+        return lineError(i, "'" + kind + "' takes exactly one value");
+      bool &seen = kind == "compiler" ? sawCompiler : sawTarget;
+      if (seen)
+        return lineError(i, "duplicate '" + kind + "' line");
+      seen = true;
+      (kind == "compiler" ? out.compiler : out.target) = fields[1];
+    }
+    // Any other kind is ignored: forward compatibility within version 1.
+  }
+
+  if (out.outputs.empty()) {
+    error = "metadata declares no outputs";
+    return false;
+  }
+  // Every output dim must be computable from the inputs (abi.md), otherwise
+  // the runtime could not allocate the output.
+  for (const TensorDesc &o : out.outputs) {
+    for (size_t d = 0; d < o.dims.size(); ++d) {
+      if (o.dims[d] >= 0)
+        continue;
+      bool bound = false;
+      for (const TensorDesc &in : out.inputs)
+        for (const std::string &s : in.symbols)
+          bound |= s == o.symbols[d];
+      if (!bound) {
+        error = "output '" + o.name + "' dim " + std::to_string(d) +
+                " uses symbol '" + o.symbols[d] +
+                "' that no input binds";
+        return false;
+      }
+    }
+  }
+  // Symbol pointers are taken only now that the vectors no longer move.
+  for (auto *list : {&out.inputs, &out.outputs})
+    for (TensorDesc &t : *list)
+      for (const std::string &s : t.symbols)
+        t.symbolPtrs.push_back(s.empty() ? nullptr : s.c_str());
+  return true;
+}

@@ -1,0 +1,156 @@
+//===- attnc.cpp - The attnc compiler driver ------------------------------===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+//
+//   attnc model.onnx -o model.so
+//   attnc model.onnx --emit=attn -o -
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Driver/Pipeline.h"
+#include "attnc/Import/OnnxImporter.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+using namespace attnc;
+
+static cl::OptionCategory category("attnc options");
+
+static cl::opt<std::string> inputFile(cl::Positional,
+                                      cl::desc("<model.onnx>"),
+                                      cl::cat(category));
+static cl::opt<std::string>
+    outputFile("o", cl::desc("Output file ('-' for stdout; default: the "
+                             "input's name with the stage's extension)"),
+               cl::value_desc("file"), cl::cat(category));
+static cl::opt<EmitKind> emit(
+    "emit", cl::desc("Stop after this stage"), cl::init(EmitKind::SharedObject),
+    cl::values(clEnumValN(EmitKind::Attn, "attn", "attn dialect (.mlir)"),
+               clEnumValN(EmitKind::Linalg, "linalg",
+                          "linalg on tensors (.mlir)"),
+               clEnumValN(EmitKind::LLVMIR, "llvm", "LLVM IR (.ll)"),
+               clEnumValN(EmitKind::Object, "obj", "object file (.o)"),
+               clEnumValN(EmitKind::SharedObject, "so",
+                          "model shared object (.so, default)")),
+    cl::cat(category));
+static cl::opt<OnnxFormat> inputFormat(
+    "input-format", cl::desc("Encoding of the model file"),
+    cl::init(OnnxFormat::Auto),
+    cl::values(
+        clEnumValN(OnnxFormat::Auto, "auto", "from the extension (default)"),
+        clEnumValN(OnnxFormat::Binary, "onnx", "binary protobuf"),
+        clEnumValN(OnnxFormat::TextProto, "textproto",
+                   "protobuf text format"),
+        clEnumValN(OnnxFormat::Text, "onnxtxt", "ONNX textual syntax")),
+    cl::cat(category));
+static cl::opt<std::string> mtriple("mtriple",
+                                    cl::desc("Target triple (default: host)"),
+                                    cl::cat(category));
+static cl::opt<std::string>
+    mcpu("mcpu", cl::desc("Target CPU (default: the host CPU, 'native')"),
+         cl::cat(category));
+static cl::opt<std::string> mattr("mattr",
+                                  cl::desc("Extra target features (+f,-g)"),
+                                  cl::cat(category));
+static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level"),
+                                  cl::Prefix, cl::init(3), cl::cat(category));
+static cl::opt<bool> listOps("list-ops",
+                             cl::desc("Print the supported ONNX ops and exit"),
+                             cl::cat(category));
+
+static StringRef defaultExtension(EmitKind kind) {
+  switch (kind) {
+  case EmitKind::Attn:
+  case EmitKind::Linalg:
+    return ".mlir";
+  case EmitKind::LLVMIR:
+    return ".ll";
+  case EmitKind::Object:
+    return ".o";
+  case EmitKind::SharedObject:
+    return ".so";
+  }
+  return "";
+}
+
+static void printSupportedOps(raw_ostream &os) {
+  os << "| domain | op | opsets | notes |\n|---|---|---|---|\n";
+  for (const SupportedOp &op : getSupportedOnnxOps())
+    os << "| " << op.domain << " | " << op.opType << " | " << op.minOpset
+       << "-" << op.maxOpset << " | " << op.notes << " |\n";
+}
+
+int main(int argc, char **argv) {
+  InitLLVM y(argc, argv);
+  registerAttncPasses();
+  mlir::registerPassManagerCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  cl::SetVersionPrinter([](raw_ostream &os) {
+    os << "attnc " ATTNC_VERSION " (LLVM/MLIR " LLVM_VERSION_STRING ")\n";
+  });
+  // Keep --help short: our options plus the pass manager's debugging ones.
+  cl::HideUnrelatedOptions(category);
+  for (const char *name :
+       {"mlir-timing", "mlir-print-ir-after-all", "mlir-print-ir-before-all",
+        "mlir-pass-statistics", "mlir-print-ir-after-failure"}) {
+    auto it = cl::getRegisteredOptions().find(name);
+    if (it != cl::getRegisteredOptions().end()) {
+      it->second->setHiddenFlag(cl::NotHidden);
+      it->second->addCategory(category);
+    }
+  }
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "attnc: compiles an ONNX transformer into a native shared library\n\n"
+      "  attnc model.onnx -o model.so\n");
+
+  if (listOps) {
+    printSupportedOps(outs());
+    return 0;
+  }
+  if (inputFile.empty()) {
+    errs() << "attnc: error: no input model (try --help)\n";
+    return 1;
+  }
+  std::string output = outputFile;
+  if (output.empty()) {
+    SmallString<128> path(inputFile.getValue() == "-" ? "model"
+                                                       : inputFile.getValue());
+    sys::path::replace_extension(path, defaultExtension(emit));
+    output = std::string(path);
+  }
+
+  mlir::DialectRegistry registry;
+  registerAttncDialects(registry);
+  mlir::MLIRContext context(registry);
+  SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+
+  ImportOptions importOptions;
+  importOptions.format = inputFormat;
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      importOnnxFile(&context, inputFile, importOptions);
+  if (!module)
+    return 1;
+
+  CompileOptions options;
+  options.emit = emit;
+  options.target.triple = mtriple;
+  options.target.cpu = mcpu;
+  options.target.features = mattr;
+  options.target.optLevel = optLevel;
+  if (mlir::failed(compileModule(*module, options, output)))
+    return 1;
+  return 0;
+}
