@@ -105,7 +105,8 @@ bool parseTensorLine(const std::vector<std::string> &fields, TensorDesc &desc,
                      std::string &error) {
   const std::string &kind = fields[0];
   if (fields.size() < 4) {
-    error = "truncated '" + kind + "' line (expected <name> <dtype> <rank> "
+    error = "truncated '" + kind +
+            "' line (expected <name> <dtype> <rank> "
             "<dim>*)";
     return false;
   }
@@ -113,8 +114,8 @@ bool parseTensorLine(const std::vector<std::string> &fields, TensorDesc &desc,
     return false;
   desc.dtype = parseDtype(fields[2]);
   if (desc.dtype == ATTNC_DTYPE_INVALID) {
-    error = "unknown dtype '" + fields[2] + "' for " + kind + " '" +
-            desc.name + "'";
+    error = "unknown dtype '" + fields[2] + "' for " + kind + " '" + desc.name +
+            "'";
     return false;
   }
   uint64_t rank;
@@ -198,7 +199,8 @@ bool attnc::rt::parseMetadata(const char *text, Metadata &out,
     for (const std::string &f : fields)
       if (f.empty())
         return lineError(i, "empty field (fields are separated by single "
-                            "spaces): '" + line + "'");
+                            "spaces): '" +
+                                line + "'");
     const std::string &kind = fields[0];
     if (kind == "input" || kind == "output") {
       TensorDesc desc;
@@ -208,8 +210,8 @@ bool attnc::rt::parseMetadata(const char *text, Metadata &out,
           kind == "input" ? out.inputs : out.outputs;
       for (const TensorDesc &other : list)
         if (other.name == desc.name)
-          return lineError(i, "duplicate " + kind + " name '" + desc.name +
-                                  "'");
+          return lineError(i,
+                           "duplicate " + kind + " name '" + desc.name + "'");
       list.push_back(std::move(desc));
     } else if (kind == "compiler" || kind == "target") {
       if (fields.size() != 2)
@@ -239,8 +241,7 @@ bool attnc::rt::parseMetadata(const char *text, Metadata &out,
           bound |= s == o.symbols[d];
       if (!bound) {
         error = "output '" + o.name + "' dim " + std::to_string(d) +
-                " uses symbol '" + o.symbols[d] +
-                "' that no input binds";
+                " uses symbol '" + o.symbols[d] + "' that no input binds";
         return false;
       }
     }

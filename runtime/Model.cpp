@@ -1,4 +1,5 @@
-//===- Model.cpp - Loading compiled models ---------------------------------===//
+//===- Model.cpp - Loading compiled models
+//---------------------------------===//
 //
 // Part of the attnc project.
 //
@@ -76,16 +77,17 @@ extern "C" ATTNC_API attnc_status attnc_model_load(const char *path,
     void *handle = dlopen(dlPath.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle)
       return fail(ATTNC_STATUS_INCOMPATIBLE,
-                  "cannot load model '" + file + "': " +
-                      dlErrorOr("dlopen failed"));
+                  "cannot load model '" + file +
+                      "': " + dlErrorOr("dlopen failed"));
     DlCloser closer{handle};
 
     auto *version =
         static_cast<const uint32_t *>(dlsym(handle, "attnc_abi_version"));
     if (!version)
       return fail(ATTNC_STATUS_INCOMPATIBLE,
-                  "'" + file + "' is not an attnc model (no attnc_abi_version "
-                  "symbol)");
+                  "'" + file +
+                      "' is not an attnc model (no attnc_abi_version "
+                      "symbol)");
     if (*version != ATTNC_ABI_VERSION)
       return fail(ATTNC_STATUS_INCOMPATIBLE,
                   "'" + file + "' has attnc ABI version " +
@@ -129,7 +131,8 @@ attnc_status checkModel(const char *fn, const attnc_model *model,
     return fail(ATTNC_STATUS_INVALID_ARGUMENT,
                 std::string(fn) + ": model is NULL");
   if (!out)
-    return fail(ATTNC_STATUS_INVALID_ARGUMENT, std::string(fn) + ": out is NULL");
+    return fail(ATTNC_STATUS_INVALID_ARGUMENT,
+                std::string(fn) + ": out is NULL");
   return ATTNC_STATUS_OK;
 }
 
@@ -187,27 +190,24 @@ attnc_model_num_outputs(const attnc_model *model, size_t *out) {
   return ATTNC_STATUS_OK;
 }
 
-extern "C" ATTNC_API attnc_status
-attnc_model_input_info(const attnc_model *model, size_t index,
-                       attnc_tensor_info *out) {
+extern "C" ATTNC_API attnc_status attnc_model_input_info(
+    const attnc_model *model, size_t index, attnc_tensor_info *out) {
   static const char *fn = "attnc_model_input_info";
   if (attnc_status s = checkModel(fn, model, out))
     return s;
   return info(fn, model, model->metadata.inputs, "input", index, out);
 }
 
-extern "C" ATTNC_API attnc_status
-attnc_model_output_info(const attnc_model *model, size_t index,
-                        attnc_tensor_info *out) {
+extern "C" ATTNC_API attnc_status attnc_model_output_info(
+    const attnc_model *model, size_t index, attnc_tensor_info *out) {
   static const char *fn = "attnc_model_output_info";
   if (attnc_status s = checkModel(fn, model, out))
     return s;
   return info(fn, model, model->metadata.outputs, "output", index, out);
 }
 
-extern "C" ATTNC_API attnc_status
-attnc_model_find_input(const attnc_model *model, const char *name,
-                       size_t *index) {
+extern "C" ATTNC_API attnc_status attnc_model_find_input(
+    const attnc_model *model, const char *name, size_t *index) {
   static const char *fn = "attnc_model_find_input";
   if (attnc_status s = checkModel(fn, model, index))
     return s;
@@ -216,9 +216,8 @@ attnc_model_find_input(const attnc_model *model, const char *name,
   });
 }
 
-extern "C" ATTNC_API attnc_status
-attnc_model_find_output(const attnc_model *model, const char *name,
-                        size_t *index) {
+extern "C" ATTNC_API attnc_status attnc_model_find_output(
+    const attnc_model *model, const char *name, size_t *index) {
   static const char *fn = "attnc_model_find_output";
   if (attnc_status s = checkModel(fn, model, index))
     return s;

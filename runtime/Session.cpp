@@ -1,4 +1,5 @@
-//===- Session.cpp - Running models ----------------------------------------===//
+//===- Session.cpp - Running models
+//----------------------------------------===//
 //
 // Part of the attnc project.
 //
@@ -116,9 +117,9 @@ extern "C" ATTNC_API void attnc_session_destroy(attnc_session *session) {
 }
 
 namespace {
-attnc_status runImpl(attnc_session &session,
-                     const attnc_tensor *const *inputs, size_t numInputs,
-                     attnc_tensor **outputs, size_t numOutputs) {
+attnc_status runImpl(attnc_session &session, const attnc_tensor *const *inputs,
+                     size_t numInputs, attnc_tensor **outputs,
+                     size_t numOutputs) {
   const Metadata &md = session.model->metadata;
   if (numInputs != md.inputs.size())
     return fail(ATTNC_STATUS_INVALID_ARGUMENT,
@@ -141,9 +142,9 @@ attnc_status runImpl(attnc_session &session,
     const TensorDesc &desc = md.inputs[i];
     const attnc_tensor *t = inputs[i];
     if (!t)
-      return fail(ATTNC_STATUS_INVALID_ARGUMENT,
-                  "input " + std::to_string(i) + " ('" + desc.name +
-                      "') is NULL");
+      return fail(ATTNC_STATUS_INVALID_ARGUMENT, "input " + std::to_string(i) +
+                                                     " ('" + desc.name +
+                                                     "') is NULL");
     if (t->dtype != desc.dtype)
       return fail(ATTNC_STATUS_DTYPE_MISMATCH,
                   "input '" + desc.name + "': expected dtype " +
@@ -183,9 +184,8 @@ attnc_status runImpl(attnc_session &session,
       if (!found)
         bindings.emplace_back(&symbol, got);
     }
-    writeDescriptor(session.descriptorWords.data() +
-                        session.descriptorOffsets[i],
-                    *t);
+    writeDescriptor(
+        session.descriptorWords.data() + session.descriptorOffsets[i], *t);
   }
 
   // Allocate outputs; the metadata parser guaranteed every symbol is bound.
@@ -204,12 +204,10 @@ attnc_status runImpl(attnc_session &session,
     if (attnc_status s =
             attnc_tensor_create(desc.dtype, dims.size(), dims.data(), &t)) {
       // Keep the runtime's message but say which output it was about.
-      return fail(s == ATTNC_STATUS_INVALID_ARGUMENT
-                      ? ATTNC_STATUS_SHAPE_MISMATCH
-                      : s,
-                  "output '" + desc.name + "' of shape " +
-                      formatDims(dims.size(), dims.data()) + ": " +
-                      attnc_last_error());
+      return fail(
+          s == ATTNC_STATUS_INVALID_ARGUMENT ? ATTNC_STATUS_SHAPE_MISMATCH : s,
+          "output '" + desc.name + "' of shape " +
+              formatDims(dims.size(), dims.data()) + ": " + attnc_last_error());
     }
     outputs[o] = t;
     writeDescriptor(session.descriptorWords.data() +
@@ -219,9 +217,9 @@ attnc_status runImpl(attnc_session &session,
 
   int32_t rc = session.model->run(session.args.data());
   if (rc != 0)
-    return fail(ATTNC_STATUS_MODEL_ERROR,
-                "model '" + session.model->path +
-                    "': attnc_model_run returned " + std::to_string(rc));
+    return fail(ATTNC_STATUS_MODEL_ERROR, "model '" + session.model->path +
+                                              "': attnc_model_run returned " +
+                                              std::to_string(rc));
   return ATTNC_STATUS_OK;
 }
 } // namespace

@@ -88,12 +88,12 @@ struct DtypeEntry {
   size_t size;
 };
 constexpr DtypeEntry kDtypes[] = {
-    {ATTNC_DTYPE_F32, "f32", 4},  {ATTNC_DTYPE_F64, "f64", 8},
-    {ATTNC_DTYPE_F16, "f16", 2},  {ATTNC_DTYPE_BF16, "bf16", 2},
-    {ATTNC_DTYPE_I8, "i8", 1},    {ATTNC_DTYPE_I16, "i16", 2},
-    {ATTNC_DTYPE_I32, "i32", 4},  {ATTNC_DTYPE_I64, "i64", 8},
-    {ATTNC_DTYPE_U8, "u8", 1},    {ATTNC_DTYPE_U16, "u16", 2},
-    {ATTNC_DTYPE_U32, "u32", 4},  {ATTNC_DTYPE_U64, "u64", 8},
+    {ATTNC_DTYPE_F32, "f32", 4},   {ATTNC_DTYPE_F64, "f64", 8},
+    {ATTNC_DTYPE_F16, "f16", 2},   {ATTNC_DTYPE_BF16, "bf16", 2},
+    {ATTNC_DTYPE_I8, "i8", 1},     {ATTNC_DTYPE_I16, "i16", 2},
+    {ATTNC_DTYPE_I32, "i32", 4},   {ATTNC_DTYPE_I64, "i64", 8},
+    {ATTNC_DTYPE_U8, "u8", 1},     {ATTNC_DTYPE_U16, "u16", 2},
+    {ATTNC_DTYPE_U32, "u32", 4},   {ATTNC_DTYPE_U64, "u64", 8},
     {ATTNC_DTYPE_BOOL, "bool", 1},
 };
 } // namespace
@@ -146,8 +146,8 @@ bool attnc::rt::computeSizes(attnc_dtype dtype, size_t rank,
   }
   // Allocations are bounded by PTRDIFF_MAX so that pointer differences over
   // the buffer (in the model's code too) cannot overflow.
-  const uint64_t limit = static_cast<uint64_t>(
-      std::numeric_limits<std::ptrdiff_t>::max());
+  const uint64_t limit =
+      static_cast<uint64_t>(std::numeric_limits<std::ptrdiff_t>::max());
   uint64_t count = 1;
   bool overflow = false;
   for (size_t i = 0; i < rank; ++i) {

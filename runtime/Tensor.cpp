@@ -1,4 +1,5 @@
-//===- Tensor.cpp - Host tensors -------------------------------------------===//
+//===- Tensor.cpp - Host tensors
+//-------------------------------------------===//
 //
 // Part of the attnc project.
 //
@@ -27,7 +28,8 @@ attnc_status initShape(const char *fn, attnc_dtype dtype, size_t rank,
                        const int64_t *dims, attnc_tensor **out,
                        attnc_tensor &t) {
   if (!out)
-    return fail(ATTNC_STATUS_INVALID_ARGUMENT, std::string(fn) + ": out is NULL");
+    return fail(ATTNC_STATUS_INVALID_ARGUMENT,
+                std::string(fn) + ": out is NULL");
   if (rank > 0 && !dims)
     return fail(ATTNC_STATUS_INVALID_ARGUMENT,
                 std::string(fn) + ": dims is NULL but rank is " +
@@ -147,7 +149,8 @@ attnc_status query(const char *fn, const attnc_tensor *tensor, T *out,
     return fail(ATTNC_STATUS_INVALID_ARGUMENT,
                 std::string(fn) + ": tensor is NULL");
   if (!out)
-    return fail(ATTNC_STATUS_INVALID_ARGUMENT, std::string(fn) + ": out is NULL");
+    return fail(ATTNC_STATUS_INVALID_ARGUMENT,
+                std::string(fn) + ": out is NULL");
   *out = get(*tensor);
   return ATTNC_STATUS_OK;
 }
@@ -173,10 +176,9 @@ extern "C" ATTNC_API attnc_status attnc_tensor_rank(const attnc_tensor *tensor,
 
 extern "C" ATTNC_API attnc_status attnc_tensor_dims(const attnc_tensor *tensor,
                                                     const int64_t **out) {
-  return query("attnc_tensor_dims", tensor, out,
-               [](const attnc_tensor &t) -> const int64_t * {
-                 return t.dims.data();
-               });
+  return query(
+      "attnc_tensor_dims", tensor, out,
+      [](const attnc_tensor &t) -> const int64_t * { return t.dims.data(); });
 }
 
 extern "C" ATTNC_API attnc_status

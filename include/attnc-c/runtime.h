@@ -57,7 +57,7 @@ typedef enum attnc_status {
   ATTNC_STATUS_SHAPE_MISMATCH = 5,   /* rank or dims do not fit the model */
   ATTNC_STATUS_DTYPE_MISMATCH = 6,   /* element type does not fit the model */
   ATTNC_STATUS_OUT_OF_MEMORY = 7,
-  ATTNC_STATUS_MODEL_ERROR = 8,      /* attnc_model_run returned non-zero */
+  ATTNC_STATUS_MODEL_ERROR = 8, /* attnc_model_run returned non-zero */
   ATTNC_STATUS_INTERNAL = 9
 } attnc_status;
 
@@ -112,7 +112,7 @@ typedef struct attnc_model attnc_model;
 /* Describes one input or output. All pointers are owned by the model and stay
  * valid until the model is destroyed. */
 typedef struct attnc_tensor_info {
-  const char *name;               /* decoded (no percent escapes) */
+  const char *name; /* decoded (no percent escapes) */
   attnc_dtype dtype;
   size_t rank;
   const int64_t *dims;            /* rank entries; -1 for a dynamic dim */
@@ -146,8 +146,7 @@ ATTNC_API attnc_status attnc_model_output_info(const attnc_model *model,
 ATTNC_API attnc_status attnc_model_find_input(const attnc_model *model,
                                               const char *name, size_t *index);
 ATTNC_API attnc_status attnc_model_find_output(const attnc_model *model,
-                                               const char *name,
-                                               size_t *index);
+                                               const char *name, size_t *index);
 /* The `compiler` and `target` metadata lines ("" when absent). */
 ATTNC_API attnc_status attnc_model_compiler_version(const attnc_model *model,
                                                     const char **out);

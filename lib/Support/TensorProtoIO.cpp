@@ -28,12 +28,12 @@ struct TypeEntry {
   size_t size;
 };
 constexpr TypeEntry kTypes[] = {
-    {ElementType::F32, "f32", 4},  {ElementType::F64, "f64", 8},
-    {ElementType::F16, "f16", 2},  {ElementType::BF16, "bf16", 2},
-    {ElementType::I8, "i8", 1},    {ElementType::I16, "i16", 2},
-    {ElementType::I32, "i32", 4},  {ElementType::I64, "i64", 8},
-    {ElementType::U8, "u8", 1},    {ElementType::U16, "u16", 2},
-    {ElementType::U32, "u32", 4},  {ElementType::U64, "u64", 8},
+    {ElementType::F32, "f32", 4},   {ElementType::F64, "f64", 8},
+    {ElementType::F16, "f16", 2},   {ElementType::BF16, "bf16", 2},
+    {ElementType::I8, "i8", 1},     {ElementType::I16, "i16", 2},
+    {ElementType::I32, "i32", 4},   {ElementType::I64, "i64", 8},
+    {ElementType::U8, "u8", 1},     {ElementType::U16, "u16", 2},
+    {ElementType::U32, "u32", 4},   {ElementType::U64, "u64", 8},
     {ElementType::Bool, "bool", 1},
 };
 
@@ -127,8 +127,8 @@ bool attnc::checkedNumElements(const std::vector<int64_t> &dims,
       n = next;
   }
   uint64_t bytes;
-  if (tooBig || __builtin_mul_overflow(n, static_cast<uint64_t>(elementSize),
-                                       &bytes) ||
+  if (tooBig ||
+      __builtin_mul_overflow(n, static_cast<uint64_t>(elementSize), &bytes) ||
       bytes > maxBytes)
     return false;
   numElements = static_cast<size_t>(n);
@@ -214,8 +214,8 @@ bool attnc::parseTensorProto(const std::string &bytes, HostTensor &out,
     size_t have = proto.raw_data().size();
     if (have != count * elementSize) {
       error = "shape " + shape + " of " + elementTypeName(type) + " needs " +
-              std::to_string(count * elementSize) + " bytes of data, file has " +
-              std::to_string(have);
+              std::to_string(count * elementSize) +
+              " bytes of data, file has " + std::to_string(have);
       return false;
     }
     out.data.assign(proto.raw_data().begin(), proto.raw_data().end());
@@ -363,8 +363,7 @@ bool attnc::readTensorProtoFile(const std::string &path, HostTensor &out,
 }
 
 bool attnc::writeTensorProtoFile(const std::string &path,
-                                 const HostTensor &tensor,
-                                 std::string &error) {
+                                 const HostTensor &tensor, std::string &error) {
   std::string bytes;
   if (!serializeTensorProto(tensor, bytes, error)) {
     error = "'" + path + "': " + error;
@@ -432,6 +431,6 @@ uint16_t attnc::floatToBf16(float value) {
   std::memcpy(&x, &value, 4);
   if ((x & 0x7fffffff) > 0x7f800000)
     return static_cast<uint16_t>((x >> 16) | 0x40); // keep NaN a NaN
-  x += 0x7fff + ((x >> 16) & 1); // round to nearest even
+  x += 0x7fff + ((x >> 16) & 1);                    // round to nearest even
   return static_cast<uint16_t>(x >> 16);
 }

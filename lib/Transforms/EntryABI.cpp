@@ -10,7 +10,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace attnc {
@@ -26,10 +25,13 @@ namespace {
 std::string percentEncode(StringRef s) {
   std::string out;
   for (unsigned char c : s) {
-    if (llvm::isAlnum(c) || StringRef("._:/-").contains(c))
+    if (llvm::isAlnum(c) || StringRef("._:/-").contains(c)) {
       out.push_back(c);
-    else
-      out += llvm::formatv("%{0:X2}", static_cast<unsigned>(c)).str();
+    } else {
+      out.push_back('%');
+      out.push_back(llvm::hexdigit(c >> 4));
+      out.push_back(llvm::hexdigit(c & 15));
+    }
   }
   return out;
 }
@@ -87,6 +89,13 @@ LogicalResult writeSignatureLine(raw_ostream &os, StringRef kind,
       }
       return emitError(loc) << "bad dim attribute " << dims[i];
     }
+    // Input dims without a name get one; an output dim must be tied to
+    // an input symbol or the runtime cannot size the output buffer.
+    if (type.isDynamicDim(i) && kind == "output")
+      return emitError(loc) << "output '" << name << "' dim " << i
+                            << " is dynamic but has no symbol in "
+                            << attnc::attn::kDimsAttr
+                            << "; the runtime could not size it";
     if (type.isDynamicDim(i))
       os << " ?" << kind << index << "_d" << i;
     else

@@ -79,7 +79,8 @@ int main(int argc, char **argv) {
   wrong[5] += 0.5f;
   write("add_fail", "input_0.pb", ta);
   write("add_fail", "input_1.pb", tb);
-  write("add_fail", "output_0.pb", make("sum", ElementType::F32, {2, 4}, wrong));
+  write("add_fail", "output_0.pb",
+        make("sum", ElementType::F32, {2, 4}, wrong));
 
   // ?batch is 2 in a and 3 in b.
   write("add_bad_shape", "input_0.pb", ta);

@@ -58,8 +58,7 @@ TEST_F(MetadataTest, WellFormedVariants) {
             ATTNC_STATUS_OK)
       << lastError();
   // Zero inputs are allowed (a constant model); static dims of 0 too.
-  EXPECT_EQ(load("attnc-metadata 1\noutput y f32 2 0 3\n", m),
-            ATTNC_STATUS_OK)
+  EXPECT_EQ(load("attnc-metadata 1\noutput y f32 2 0 3\n", m), ATTNC_STATUS_OK)
       << lastError();
   // Every dtype spelling, and a symbol used only by a later input.
   EXPECT_EQ(load("attnc-metadata 1\n"
@@ -115,8 +114,7 @@ struct BadCase {
 
 const BadCase kBadCases[] = {
     {"empty", "", "does not start with 'attnc-metadata 1'"},
-    {"no header", "input x f32 1 2\noutput y f32 1 2\n",
-     "does not start with"},
+    {"no header", "input x f32 1 2\noutput y f32 1 2\n", "does not start with"},
     {"header with trailing space", "attnc-metadata 1 \noutput y f32 1 2\n",
      "does not start with"},
     {"future version", "attnc-metadata 2\noutput y f32 1 2\n",
@@ -160,7 +158,8 @@ const BadCase kBadCases[] = {
     {"CRLF line ends",
      "attnc-metadata 1\ninput x f32 1 2\r\noutput y f32 1 2\r\n",
      "bad dim '2\r'"},
-    {"name with tab", "attnc-metadata 1\ninput x\ty f32 1 2\noutput y f32 1 2\n",
+    {"name with tab",
+     "attnc-metadata 1\ninput x\ty f32 1 2\noutput y f32 1 2\n",
      "invalid byte 0x09 in name"},
     {"bad escape", "attnc-metadata 1\ninput x%2 f32 1 2\noutput y f32 1 2\n",
      "bad percent escape in name 'x%2'"},
@@ -178,8 +177,7 @@ const BadCase kBadCases[] = {
     {"duplicate compiler",
      "attnc-metadata 1\ncompiler a\ncompiler b\noutput y f32 1 2\n",
      "duplicate 'compiler' line"},
-    {"compiler without value",
-     "attnc-metadata 1\ncompiler\noutput y f32 1 2\n",
+    {"compiler without value", "attnc-metadata 1\ncompiler\noutput y f32 1 2\n",
      "'compiler' takes exactly one value"},
     {"no outputs", "attnc-metadata 1\ninput x f32 1 2\n",
      "declares no outputs"},
@@ -202,10 +200,10 @@ TEST_F(MetadataTest, MaximumRankIsAccepted) {
   for (int i = 0; i < ATTNC_MAX_RANK; ++i)
     dims += " 1";
   ModelPtr m;
-  EXPECT_EQ(load("attnc-metadata 1\ninput x f32 32" + dims +
-                     "\noutput y f32 1 1\n",
-                 m),
-            ATTNC_STATUS_OK)
+  EXPECT_EQ(
+      load("attnc-metadata 1\ninput x f32 32" + dims + "\noutput y f32 1 1\n",
+           m),
+      ATTNC_STATUS_OK)
       << lastError();
 }
 

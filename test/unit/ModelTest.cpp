@@ -1,4 +1,5 @@
-//===- ModelTest.cpp - attnc_model_* ---------------------------------------===//
+//===- ModelTest.cpp - attnc_model_*
+//---------------------------------------===//
 //
 // Part of the attnc project.
 //
@@ -59,8 +60,7 @@ TEST(ModelLoadTest, PercentDecodingRankZeroAndUnknownLines) {
   ASSERT_EQ(attnc_model_find_input(m.get(), "k:scale", &index),
             ATTNC_STATUS_OK);
   EXPECT_EQ(index, 1u);
-  ASSERT_EQ(attnc_model_find_output(m.get(), "count", &index),
-            ATTNC_STATUS_OK);
+  ASSERT_EQ(attnc_model_find_output(m.get(), "count", &index), ATTNC_STATUS_OK);
   EXPECT_EQ(index, 1u);
 }
 
@@ -117,8 +117,7 @@ TEST(ModelLoadTest, QueriesRejectBadArguments) {
             ATTNC_STATUS_INVALID_ARGUMENT);
   EXPECT_EQ(attnc_model_compiler_version(m.get(), nullptr),
             ATTNC_STATUS_INVALID_ARGUMENT);
-  EXPECT_EQ(attnc_model_target(nullptr, &text),
-            ATTNC_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(attnc_model_target(nullptr, &text), ATTNC_STATUS_INVALID_ARGUMENT);
   EXPECT_EQ(attnc_model_target(m.get(), nullptr),
             ATTNC_STATUS_INVALID_ARGUMENT);
 }

@@ -39,8 +39,8 @@ protected:
 };
 
 TEST_F(AddModelTest, Adds) {
-  TensorPtr a = tensorOf<float>(ATTNC_DTYPE_F32, {2, 4},
-                                {1, 2, 3, 4, 5, 6, 7, 8});
+  TensorPtr a =
+      tensorOf<float>(ATTNC_DTYPE_F32, {2, 4}, {1, 2, 3, 4, 5, 6, 7, 8});
   TensorPtr b = tensorOf<float>(ATTNC_DTYPE_F32, {2, 4},
                                 {10, 20, 30, 40, 50, 60, 70, 80});
   TensorPtr sum;
@@ -113,8 +113,7 @@ TEST_F(AddModelTest, BadCountsAndNulls) {
   const attnc_tensor *inputs[] = {a.get(), nullptr};
   attnc_tensor *outputs[2] = {kGarbage, kGarbage};
   EXPECT_STATUS_MSG(attnc_session_run(session.get(), inputs, 1, outputs, 1),
-                    ATTNC_STATUS_INVALID_ARGUMENT,
-                    "got 1 inputs, model has 2");
+                    ATTNC_STATUS_INVALID_ARGUMENT, "got 1 inputs, model has 2");
   EXPECT_EQ(outputs[0], nullptr);
   EXPECT_STATUS_MSG(attnc_session_run(session.get(), inputs, 2, outputs, 2),
                     ATTNC_STATUS_INVALID_ARGUMENT,
@@ -211,8 +210,7 @@ TEST(SessionTest, Options) {
   ASSERT_EQ(attnc_session_options_init(&opts), ATTNC_STATUS_OK);
   EXPECT_EQ(opts.struct_size, sizeof(attnc_session_options));
   EXPECT_EQ(opts.num_threads, 0);
-  EXPECT_EQ(attnc_session_options_init(nullptr),
-            ATTNC_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(attnc_session_options_init(nullptr), ATTNC_STATUS_INVALID_ARGUMENT);
 
   ModelPtr model = loadOk(ATTNC_FIXTURE_ADD_MODEL);
   attnc_session *s = nullptr;

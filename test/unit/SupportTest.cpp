@@ -59,12 +59,12 @@ TEST(DtypeTest, SizesAndNames) {
     size_t size;
     const char *name;
   } cases[] = {
-      {ATTNC_DTYPE_F32, 4, "f32"},  {ATTNC_DTYPE_F64, 8, "f64"},
-      {ATTNC_DTYPE_F16, 2, "f16"},  {ATTNC_DTYPE_BF16, 2, "bf16"},
-      {ATTNC_DTYPE_I8, 1, "i8"},    {ATTNC_DTYPE_I16, 2, "i16"},
-      {ATTNC_DTYPE_I32, 4, "i32"},  {ATTNC_DTYPE_I64, 8, "i64"},
-      {ATTNC_DTYPE_U8, 1, "u8"},    {ATTNC_DTYPE_U16, 2, "u16"},
-      {ATTNC_DTYPE_U32, 4, "u32"},  {ATTNC_DTYPE_U64, 8, "u64"},
+      {ATTNC_DTYPE_F32, 4, "f32"},   {ATTNC_DTYPE_F64, 8, "f64"},
+      {ATTNC_DTYPE_F16, 2, "f16"},   {ATTNC_DTYPE_BF16, 2, "bf16"},
+      {ATTNC_DTYPE_I8, 1, "i8"},     {ATTNC_DTYPE_I16, 2, "i16"},
+      {ATTNC_DTYPE_I32, 4, "i32"},   {ATTNC_DTYPE_I64, 8, "i64"},
+      {ATTNC_DTYPE_U8, 1, "u8"},     {ATTNC_DTYPE_U16, 2, "u16"},
+      {ATTNC_DTYPE_U32, 4, "u32"},   {ATTNC_DTYPE_U64, 8, "u64"},
       {ATTNC_DTYPE_BOOL, 1, "bool"},
   };
   for (const auto &c : cases) {

@@ -1,4 +1,5 @@
-//===- TensorProtoIOTest.cpp - AttncTensorIO -------------------------------===//
+//===- TensorProtoIOTest.cpp - AttncTensorIO
+//-------------------------------===//
 //
 // Part of the attnc project.
 //
@@ -45,10 +46,10 @@ bool parse(const onnx::TensorProto &p, HostTensor &t, std::string &error) {
 }
 
 TEST(TensorProtoIOTest, RoundTripEveryType) {
-  ElementType types[] = {ElementType::F32, ElementType::F64, ElementType::F16,
-                         ElementType::BF16, ElementType::I8, ElementType::I16,
-                         ElementType::I32, ElementType::I64, ElementType::U8,
-                         ElementType::U16, ElementType::U32, ElementType::U64,
+  ElementType types[] = {ElementType::F32,  ElementType::F64, ElementType::F16,
+                         ElementType::BF16, ElementType::I8,  ElementType::I16,
+                         ElementType::I32,  ElementType::I64, ElementType::U8,
+                         ElementType::U16,  ElementType::U32, ElementType::U64,
                          ElementType::Bool};
   for (ElementType type : types) {
     SCOPED_TRACE(elementTypeName(type));

@@ -59,8 +59,7 @@ TEST(TensorTest, ScalarAndEmpty) {
 TEST(TensorTest, EmptyTensorWithHugeOtherDimsIsFine) {
   int64_t dims[] = {INT64_MAX, 0, INT64_MAX};
   attnc_tensor *t = nullptr;
-  EXPECT_EQ(attnc_tensor_create(ATTNC_DTYPE_F32, 3, dims, &t),
-            ATTNC_STATUS_OK)
+  EXPECT_EQ(attnc_tensor_create(ATTNC_DTYPE_F32, 3, dims, &t), ATTNC_STATUS_OK)
       << lastError();
   attnc_tensor_destroy(t);
 }
@@ -124,19 +123,17 @@ TEST(TensorTest, CreateCopyRejectsBadData) {
   attnc_tensor *t = nullptr;
   int64_t dims[] = {2, 3};
   float data[6] = {};
-  EXPECT_STATUS_MSG(attnc_tensor_create_copy(ATTNC_DTYPE_F32, 2, dims, data,
-                                             20, &t),
-                    ATTNC_STATUS_INVALID_ARGUMENT,
-                    "got 20 bytes of data, expected 24");
-  EXPECT_STATUS_MSG(attnc_tensor_create_copy(ATTNC_DTYPE_F32, 2, dims,
-                                             nullptr, 24, &t),
-                    ATTNC_STATUS_INVALID_ARGUMENT, "data is NULL");
-  EXPECT_STATUS_MSG(attnc_tensor_create_copy(ATTNC_DTYPE_F32, 2, dims, data,
-                                             24, nullptr),
-                    ATTNC_STATUS_INVALID_ARGUMENT, "out is NULL");
+  EXPECT_STATUS_MSG(
+      attnc_tensor_create_copy(ATTNC_DTYPE_F32, 2, dims, data, 20, &t),
+      ATTNC_STATUS_INVALID_ARGUMENT, "got 20 bytes of data, expected 24");
+  EXPECT_STATUS_MSG(
+      attnc_tensor_create_copy(ATTNC_DTYPE_F32, 2, dims, nullptr, 24, &t),
+      ATTNC_STATUS_INVALID_ARGUMENT, "data is NULL");
+  EXPECT_STATUS_MSG(
+      attnc_tensor_create_copy(ATTNC_DTYPE_F32, 2, dims, data, 24, nullptr),
+      ATTNC_STATUS_INVALID_ARGUMENT, "out is NULL");
   int64_t empty[] = {0};
-  EXPECT_EQ(attnc_tensor_create_copy(ATTNC_DTYPE_F32, 1, empty, nullptr, 0,
-                                     &t),
+  EXPECT_EQ(attnc_tensor_create_copy(ATTNC_DTYPE_F32, 1, empty, nullptr, 0, &t),
             ATTNC_STATUS_OK);
   attnc_tensor_destroy(t);
 }
@@ -145,9 +142,9 @@ TEST(TensorTest, WrapDoesNotCopy) {
   alignas(8) double buffer[4] = {1, 2, 3, 4};
   int64_t dims[] = {4};
   attnc_tensor *raw = nullptr;
-  ASSERT_EQ(attnc_tensor_wrap(ATTNC_DTYPE_F64, 1, dims, buffer,
-                              sizeof(buffer), &raw),
-            ATTNC_STATUS_OK);
+  ASSERT_EQ(
+      attnc_tensor_wrap(ATTNC_DTYPE_F64, 1, dims, buffer, sizeof(buffer), &raw),
+      ATTNC_STATUS_OK);
   TensorPtr t(raw);
   void *data;
   ASSERT_EQ(attnc_tensor_data(t.get(), &data), ATTNC_STATUS_OK);
@@ -162,9 +159,9 @@ TEST(TensorTest, WrapAcceptsLargerBuffer) {
   float buffer[8] = {};
   int64_t dims[] = {2, 2};
   attnc_tensor *t = nullptr;
-  EXPECT_EQ(attnc_tensor_wrap(ATTNC_DTYPE_F32, 2, dims, buffer,
-                              sizeof(buffer), &t),
-            ATTNC_STATUS_OK);
+  EXPECT_EQ(
+      attnc_tensor_wrap(ATTNC_DTYPE_F32, 2, dims, buffer, sizeof(buffer), &t),
+      ATTNC_STATUS_OK);
   attnc_tensor_destroy(t);
 }
 
@@ -172,19 +169,18 @@ TEST(TensorTest, WrapRejectsBadBuffers) {
   alignas(8) unsigned char buffer[64] = {};
   int64_t dims[] = {4};
   attnc_tensor *t = nullptr;
-  EXPECT_STATUS_MSG(attnc_tensor_wrap(ATTNC_DTYPE_F32, 1, dims, buffer, 15,
-                                      &t),
+  EXPECT_STATUS_MSG(attnc_tensor_wrap(ATTNC_DTYPE_F32, 1, dims, buffer, 15, &t),
                     ATTNC_STATUS_INVALID_ARGUMENT, "smaller than the 16 bytes");
-  EXPECT_STATUS_MSG(attnc_tensor_wrap(ATTNC_DTYPE_F32, 1, dims, nullptr, 16,
-                                      &t),
-                    ATTNC_STATUS_INVALID_ARGUMENT, "data is NULL");
-  EXPECT_STATUS_MSG(attnc_tensor_wrap(ATTNC_DTYPE_F32, 1, dims, buffer + 1,
-                                      32, &t),
-                    ATTNC_STATUS_INVALID_ARGUMENT, "not aligned");
+  EXPECT_STATUS_MSG(
+      attnc_tensor_wrap(ATTNC_DTYPE_F32, 1, dims, nullptr, 16, &t),
+      ATTNC_STATUS_INVALID_ARGUMENT, "data is NULL");
+  EXPECT_STATUS_MSG(
+      attnc_tensor_wrap(ATTNC_DTYPE_F32, 1, dims, buffer + 1, 32, &t),
+      ATTNC_STATUS_INVALID_ARGUMENT, "not aligned");
   int64_t negative[] = {-4};
-  EXPECT_STATUS_MSG(attnc_tensor_wrap(ATTNC_DTYPE_F32, 1, negative, buffer,
-                                      64, &t),
-                    ATTNC_STATUS_INVALID_ARGUMENT, "negative");
+  EXPECT_STATUS_MSG(
+      attnc_tensor_wrap(ATTNC_DTYPE_F32, 1, negative, buffer, 64, &t),
+      ATTNC_STATUS_INVALID_ARGUMENT, "negative");
   EXPECT_EQ(t, nullptr);
 }
 
@@ -198,22 +194,18 @@ TEST(TensorTest, QueriesRejectNulls) {
                     ATTNC_STATUS_INVALID_ARGUMENT, "tensor is NULL");
   EXPECT_STATUS_MSG(attnc_tensor_data(t.get(), nullptr),
                     ATTNC_STATUS_INVALID_ARGUMENT, "out is NULL");
-  EXPECT_EQ(attnc_tensor_dtype(nullptr, &dtype),
-            ATTNC_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(attnc_tensor_dtype(nullptr, &dtype), ATTNC_STATUS_INVALID_ARGUMENT);
   EXPECT_EQ(attnc_tensor_dtype(t.get(), nullptr),
             ATTNC_STATUS_INVALID_ARGUMENT);
   EXPECT_EQ(attnc_tensor_rank(nullptr, &n), ATTNC_STATUS_INVALID_ARGUMENT);
-  EXPECT_EQ(attnc_tensor_rank(t.get(), nullptr),
-            ATTNC_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(attnc_tensor_rank(t.get(), nullptr), ATTNC_STATUS_INVALID_ARGUMENT);
   EXPECT_EQ(attnc_tensor_dims(nullptr, &dims), ATTNC_STATUS_INVALID_ARGUMENT);
-  EXPECT_EQ(attnc_tensor_dims(t.get(), nullptr),
-            ATTNC_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(attnc_tensor_dims(t.get(), nullptr), ATTNC_STATUS_INVALID_ARGUMENT);
   EXPECT_EQ(attnc_tensor_num_elements(nullptr, &n),
             ATTNC_STATUS_INVALID_ARGUMENT);
   EXPECT_EQ(attnc_tensor_num_elements(t.get(), nullptr),
             ATTNC_STATUS_INVALID_ARGUMENT);
-  EXPECT_EQ(attnc_tensor_byte_size(nullptr, &n),
-            ATTNC_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(attnc_tensor_byte_size(nullptr, &n), ATTNC_STATUS_INVALID_ARGUMENT);
   EXPECT_EQ(attnc_tensor_byte_size(t.get(), nullptr),
             ATTNC_STATUS_INVALID_ARGUMENT);
 }

@@ -211,8 +211,8 @@ std::string dimText(int64_t dim, const char *symbol) {
 }
 
 std::string signatureText(const attnc_tensor_info &info) {
-  std::string s = std::string(info.name) + ": " + attnc_dtype_name(info.dtype) +
-                  "[";
+  std::string s =
+      std::string(info.name) + ": " + attnc_dtype_name(info.dtype) + "[";
   for (size_t d = 0; d < info.rank; ++d)
     s += (d ? "," : "") + dimText(info.dims[d], info.dim_symbols[d]);
   return s + "]";
@@ -277,8 +277,8 @@ void toRuntime(const std::vector<HostTensor> &host, TensorList &out) {
   for (const HostTensor &h : host) {
     attnc_tensor *t = nullptr;
     check(attnc_tensor_create_copy(static_cast<attnc_dtype>(h.type),
-                                   h.dims.size(), h.dims.data(),
-                                   h.data.data(), h.data.size(), &t));
+                                   h.dims.size(), h.dims.data(), h.data.data(),
+                                   h.data.size(), &t));
     out.tensors.push_back(t);
   }
 }
@@ -308,9 +308,8 @@ std::vector<HostTensor> runOnce(attnc_session *session, const Model &m,
                                 const TensorList &inputs) {
   TensorList outputs;
   outputs.tensors.assign(m.outputs.size(), nullptr);
-  check(attnc_session_run(session, inputs.tensors.data(),
-                          inputs.tensors.size(), outputs.tensors.data(),
-                          outputs.tensors.size()));
+  check(attnc_session_run(session, inputs.tensors.data(), inputs.tensors.size(),
+                          outputs.tensors.data(), outputs.tensors.size()));
   std::vector<HostTensor> result;
   for (size_t i = 0; i < m.outputs.size(); ++i)
     result.push_back(fromRuntime(outputs.tensors[i], m.outputs[i].name));
@@ -403,8 +402,8 @@ std::string formatValue(const HostTensor &t, size_t i) {
 
 /// numpy-style nested lists; long axes show their first and last three
 /// items around "..." when the tensor is large.
-void formatArray(const HostTensor &t, size_t dim, size_t offset,
-                 bool summarise, std::string &out) {
+void formatArray(const HostTensor &t, size_t dim, size_t offset, bool summarise,
+                 std::string &out) {
   if (dim == t.dims.size()) {
     out += formatValue(t, offset);
     return;
@@ -458,9 +457,9 @@ bool compareOutput(const HostTensor &got, const HostTensor &expected,
     bool ok;
     if (!floating) {
       // Bitwise, so that 64-bit integers beyond 2^53 compare exactly.
-      ok = std::memcmp(got.data.data() + i * elementSize,
-                       expected.data.data() + i * elementSize,
-                       elementSize) == 0;
+      ok =
+          std::memcmp(got.data.data() + i * elementSize,
+                      expected.data.data() + i * elementSize, elementSize) == 0;
     } else if (std::isnan(g) || std::isnan(e)) {
       ok = std::isnan(g) && std::isnan(e);
       bad += !ok;
@@ -510,10 +509,9 @@ std::vector<HostTensor> readNumbered(const fs::path &dir,
 
 /// Orders tensors read from files as the model's inputs or outputs: by the
 /// TensorProto name when it names one of them, else by file position.
-std::vector<HostTensor>
-bindByName(std::vector<HostTensor> files,
-           const std::vector<attnc_tensor_info> &infos, const char *what,
-           const fs::path &dir) {
+std::vector<HostTensor> bindByName(std::vector<HostTensor> files,
+                                   const std::vector<attnc_tensor_info> &infos,
+                                   const char *what, const fs::path &dir) {
   if (files.size() != infos.size())
     fatal(dir.string() + ": found " + std::to_string(files.size()) + " " +
           what + "_N.pb files, model has " + std::to_string(infos.size()) +
@@ -555,15 +553,17 @@ std::vector<fs::path> findDataSets(const std::string &root) {
   if (ec)
     fatal("cannot list '" + root + "': " + ec.message());
   if (sets.empty())
-    fatal("'" + root + "' has neither input_0.pb/output_0.pb nor "
+    fatal("'" + root +
+          "' has neither input_0.pb/output_0.pb nor "
           "test_data_set_* directories");
   // Numeric order, so test_data_set_10 follows test_data_set_9.
   auto key = [](const fs::path &p) {
     std::string s = p.filename().string().substr(14);
     return std::make_pair(s.size(), s);
   };
-  std::sort(sets.begin(), sets.end(),
-            [&](const fs::path &a, const fs::path &b) { return key(a) < key(b); });
+  std::sort(
+      sets.begin(), sets.end(),
+      [&](const fs::path &a, const fs::path &b) { return key(a) < key(b); });
   return sets;
 }
 
@@ -633,13 +633,14 @@ void benchmark(const Model &m, const Options &opts,
       t = nullptr;
     }
     if (i >= opts.warmup)
-      ms.push_back(std::chrono::duration<double, std::milli>(end - start)
-                       .count());
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(end - start).count());
   }
   attnc_session_destroy(session);
   std::sort(ms.begin(), ms.end());
-  double median = ms.size() % 2 ? ms[ms.size() / 2]
-                                : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
+  double median = ms.size() % 2
+                      ? ms[ms.size() / 2]
+                      : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
   size_t p90Index = static_cast<size_t>(std::ceil(0.9 * ms.size())) - 1;
   std::printf("benchmark: %zu runs (%ld warm-up, threads %ld): median %.4f ms, "
               "p90 %.4f ms\n",

@@ -15,6 +15,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -95,6 +96,7 @@ int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
   registerAttncPasses();
   mlir::registerPassManagerCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
   mlir::registerMLIRContextCLOptions();
   cl::SetVersionPrinter([](raw_ostream &os) {
     os << "attnc " ATTNC_VERSION " (LLVM/MLIR " LLVM_VERSION_STRING ")\n";
