@@ -115,8 +115,25 @@ struct OpHandlerEntry {
   OpHandler handler;
 };
 
-/// The table of op handlers (OnnxOps.cpp).
+/// The table of op handlers (OnnxOps.cpp), filled by one function per op
+/// family file.
 llvm::ArrayRef<OpHandlerEntry> getOpHandlers();
+void appendArithmeticOpHandlers(std::vector<OpHandlerEntry> &handlers);
+void appendNNOpHandlers(std::vector<OpHandlerEntry> &handlers);
+void appendTensorOpHandlers(std::vector<OpHandlerEntry> &handlers);
+
+//===----------------------------------------------------------------------===//
+// Checks shared by op handlers (OnnxOpHelpers.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Numpy broadcasting of two symbolic shapes; unifies dims that must match.
+llvm::LogicalResult broadcastShapes(NodeContext &nc, const SymShape &a,
+                                    const SymShape &b, SymShape &out);
+/// Fails (naming the node) unless both values have one ONNX element type.
+llvm::LogicalResult checkSameElementType(NodeContext &nc, const OnnxValue &a,
+                                         const OnnxValue &b);
+/// Fails unless the first `n` inputs are present.
+llvm::LogicalResult requireInputs(NodeContext &nc, size_t n);
 
 /// Converts an ONNX element type to MLIR (signless integers for uint*);
 /// null when attnc does not support it.
