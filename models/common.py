@@ -134,3 +134,196 @@ def fmt(array, decimals=4):
     """numpy-style text with a fixed number of decimals (as attnc-run prints)."""
     return np.array2string(np.asarray(array), precision=decimals,
                            floatmode="fixed", separator=", ")
+
+
+# ---------------------------------------------------------------------------
+# torch.onnx.export helpers for the exported-model families (gpt2.py, bert.py,
+# vit.py, marian.py, torch_mha.py, torch_encoder.py). torch and transformers
+# are imported lazily: the onnx.helper generators above do not need them.
+#
+# Every family script takes the same arguments (`family_arg_parser`):
+#   --out DIR --config NAME --seed S [--opset 14|17]
+# and names its graphs `<family>_<config>[_<part>][_opset14]`, so the tiny
+# GPT-2 writes DIR/gpt2_tiny.onnx, DIR/gpt2_tiny_with_past.onnx and their
+# test data folders.
+
+EXPORT_OPSETS = (14, 17)
+DEFAULT_EXPORT_OPSET = 17
+
+# ONNX Runtime (the reference written to the test data) against the PyTorch
+# model it was exported from: both float32 on CPU.
+TORCH_RTOL = 1e-4
+TORCH_ATOL = 1e-4
+
+
+def family_arg_parser(description, configs, default_config="tiny"):
+    """The common command line of the family scripts."""
+    import argparse
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--config", choices=list(configs),
+                        default=default_config,
+                        help=f"model size (default {default_config}); "
+                             "only tiny is used by the tests, the others "
+                             "are generated on demand")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the random weights and inputs")
+    parser.add_argument("--opset", type=int, choices=EXPORT_OPSETS,
+                        default=DEFAULT_EXPORT_OPSET,
+                        help="ONNX opset for torch.onnx.export "
+                             f"(default {DEFAULT_EXPORT_OPSET}; 14 "
+                             "decomposes LayerNormalization)")
+    return parser
+
+
+def graph_name(family, config, part="", opset=DEFAULT_EXPORT_OPSET):
+    """`gpt2`, `tiny`, `with_past`, 14 -> `gpt2_tiny_with_past_opset14`."""
+    name = f"{family}_{config}"
+    if part:
+        name += f"_{part}"
+    if opset != DEFAULT_EXPORT_OPSET:
+        name += f"_opset{opset}"
+    return name
+
+
+def import_torch():
+    try:
+        import torch
+    except ImportError as e:
+        sys.exit(f"error: cannot import torch ({e}); Debian's python3-torch "
+                 "(1.13) is visible in .venv (--system-site-packages); run "
+                 "tools/setup.sh")
+    return torch
+
+
+def import_transformers():
+    try:
+        import transformers
+    except ImportError as e:
+        sys.exit(f"error: cannot import transformers ({e}); tools/setup.sh "
+                 "pins the release that works with torch 1.13 into .venv")
+    transformers.logging.set_verbosity_error()
+    return transformers
+
+
+def seed_everything(seed):
+    """Seeds torch and numpy; the random weights depend only on `seed`."""
+    torch = import_torch()
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+
+
+def export_torch(module, args, input_names, output_names, dynamic_axes,
+                 opset=DEFAULT_EXPORT_OPSET, trace_with_grad=False):
+    """torch.onnx.export of `module(*args)` -> ModelProto at IR version <= 8.
+
+    `dynamic_axes` maps input/output names to {axis: dim_param name}.
+    Constant folding is on (what users export with), so transposed weights
+    and folded shape computations appear as real exports have them.
+    `trace_with_grad` traces with autograd on: torch 1.13's
+    nn.TransformerEncoderLayer otherwise takes its fused inference fast path
+    (aten::_transformer_encoder_layer_fwd), which has no ONNX export.
+    """
+    import tempfile
+    import warnings
+    torch = import_torch()
+    module.eval()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.onnx")
+        with torch.set_grad_enabled(trace_with_grad), warnings.catch_warnings():
+            # TracerWarnings about Python bools from shapes are expected:
+            # the exported graphs are checked against torch below.
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, tuple(args), path,
+                              input_names=list(input_names),
+                              output_names=list(output_names),
+                              dynamic_axes=dynamic_axes,
+                              opset_version=opset,
+                              do_constant_folding=True)
+        model = onnx.load(path)
+    # torch may pick a newer IR version than onnx 1.12 (attnc) accepts.
+    model.ir_version = min(model.ir_version, IR_VERSION)
+    model.producer_name = f"attnc-models (torch {torch.__version__})"
+    in_names, out_names = graph_io_names(model)
+    if in_names != list(input_names) or out_names != list(output_names):
+        raise RuntimeError(f"exported graph has inputs {in_names} and outputs "
+                           f"{out_names}, expected {list(input_names)} and "
+                           f"{list(output_names)} (unused inputs are dropped "
+                           "by the exporter)")
+    return model
+
+
+def torch_outputs(module, args):
+    """Runs `module(*args)` without gradients; returns a list of numpy arrays."""
+    torch = import_torch()
+    with torch.no_grad():
+        out = module(*args)
+    if not isinstance(out, (tuple, list)):
+        out = (out,)
+    return [o.detach().cpu().numpy() for o in out]
+
+
+def check_against_torch(name, output_names, ort_sets, torch_sets,
+                        rtol=TORCH_RTOL, atol=TORCH_ATOL):
+    """Compares ONNX Runtime's outputs with PyTorch's, data set by data set.
+
+    Prints the max abs error per output; returns False (after printing what
+    differs) if any output differs by more than atol + rtol * |torch|.
+    """
+    ok = True
+    for k, (ort_outs, torch_outs) in enumerate(zip(ort_sets, torch_sets)):
+        worst = []
+        for out_name, got, ref in zip(output_names, ort_outs, torch_outs):
+            got, ref = np.asarray(got), np.asarray(ref)
+            if got.shape != ref.shape:
+                print(f"FAIL: {name} set {k} {out_name}: ONNX Runtime shape "
+                      f"{got.shape} != torch shape {ref.shape}", file=sys.stderr)
+                ok = False
+                continue
+            err = float(np.abs(got.astype(np.float64) - ref).max()) if got.size else 0.0
+            if not np.allclose(got, ref, rtol=rtol, atol=atol):
+                print(f"FAIL: {name} set {k} {out_name}: ONNX Runtime differs "
+                      f"from torch (max abs error {err:.3g}, rtol {rtol}, "
+                      f"atol {atol})", file=sys.stderr)
+                ok = False
+            worst.append((err, out_name))
+        if worst:
+            err, which = max(worst)
+            print(f"{name} set {k}: ONNX Runtime vs torch max abs error "
+                  f"{err:.3g} ({which}; {len(worst)} outputs)")
+    return ok
+
+
+def export_and_write(name, module, input_sets, input_names, output_names,
+                     dynamic_axes, out_dir, opset=DEFAULT_EXPORT_OPSET,
+                     rtol=TORCH_RTOL, atol=TORCH_ATOL, trace_with_grad=False):
+    """Exports `module`, writes OUT/<name>.onnx and its test data sets (ONNX
+    Runtime outputs) and checks them against torch.
+
+    `input_sets` is a list of {input name: numpy array}. The module is traced
+    on the LAST set: put the one with the longest sequence last, because the
+    model code takes shape-dependent Python branches while tracing (e.g. HF
+    builds no causal mask for a 1-token step), and a trace of a 1-token step
+    would be wrong for longer ones. Returns True if ONNX Runtime agrees with
+    torch on every set.
+    """
+    torch = import_torch()
+
+    def as_args(inputs):
+        return [torch.from_numpy(np.ascontiguousarray(inputs[n]))
+                for n in input_names]
+
+    model = export_torch(module, as_args(input_sets[-1]), input_names,
+                         output_names, dynamic_axes, opset, trace_with_grad)
+    model_path, ort_sets = write_model_and_data(model, out_dir, name,
+                                                input_sets)
+    torch_sets = [torch_outputs(module, as_args(s)) for s in input_sets]
+    ok = check_against_torch(name, output_names, ort_sets, torch_sets,
+                             rtol, atol)
+    size = os.path.getsize(model_path) / 2**20
+    shapes = "; ".join(
+        ", ".join(f"{n}{list(np.shape(s[n]))}" for n in input_names[:3])
+        + (", ..." if len(input_names) > 3 else "") for s in input_sets)
+    print(f"wrote {model_path} ({len(model.graph.node)} nodes, {size:.1f} MiB,"
+          f" opset {opset}) and {len(input_sets)} data sets: {shapes}")
+    return ok

@@ -69,11 +69,23 @@ std::string formatDims(size_t rank, const int64_t *dims);
 // Metadata
 //===----------------------------------------------------------------------===//
 
+/// One token of a dim expression in reverse Polish notation (abi.md):
+/// a constant, an input symbol, or one of + * / %.
+struct DimToken {
+  enum Kind { Constant, Symbol, Operator } kind = Constant;
+  int64_t value = 0;  // Constant
+  std::string symbol; // Symbol
+  char op = 0;        // Operator
+};
+
 struct TensorDesc {
   std::string name;
   attnc_dtype dtype = ATTNC_DTYPE_INVALID;
   std::vector<int64_t> dims;            // -1 for dynamic
-  std::vector<std::string> symbols;     // "" for static
+  std::vector<std::string> symbols;     // "" for static; the text for `=`
+  /// For output dims computed from input symbols (`=` dims): the RPN
+  /// program; empty for plain and static dims.
+  std::vector<std::vector<DimToken>> exprs;
   std::vector<const char *> symbolPtrs; // for attnc_tensor_info
 };
 
@@ -83,6 +95,13 @@ struct Metadata {
   std::vector<TensorDesc> inputs;
   std::vector<TensorDesc> outputs;
 };
+
+/// Evaluates an `=` dim from the symbol bindings of a run. Fails on
+/// arithmetic overflow, division by zero or a negative result.
+bool evaluateDim(const std::vector<DimToken> &program,
+                 const std::vector<std::pair<const std::string *, int64_t>>
+                     &bindings,
+                 int64_t &result, std::string &error);
 
 /// Parses and validates the text of `attnc_model_metadata` (docs/abi.md).
 /// Returns false with a message naming the line on any deviation.
@@ -95,10 +114,13 @@ bool parseMetadata(const char *text, Metadata &out, std::string &error);
 //===----------------------------------------------------------------------===//
 
 using attnc_model_run_fn = int32_t (*)(void **);
+using attnc_model_set_num_threads_fn = void (*)(int32_t);
 
 struct attnc_model {
   void *handle = nullptr; // from dlopen
   attnc_model_run_fn run = nullptr;
+  /// Optional (docs/abi.md): models without parallel code lack it.
+  attnc_model_set_num_threads_fn setNumThreads = nullptr;
   attnc::rt::Metadata metadata;
   std::string path;
   /// One reference for the user's handle plus one per live session: the

@@ -13,6 +13,8 @@
 
 #include "Internal.h"
 
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -101,6 +103,62 @@ std::vector<std::string> splitFields(const std::string &line) {
   return fields;
 }
 
+/// Parses the RPN of an `=` dim: comma-separated integers, `$symbol`s and
+/// the operators + * / %; checks that it leaves exactly one value.
+bool parseDimProgram(const std::string &text, std::vector<DimToken> &program,
+                     std::string &error) {
+  int depth = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    std::string token =
+        text.substr(pos, comma == std::string::npos ? std::string::npos
+                                                    : comma - pos);
+    DimToken t;
+    if (token.size() == 1 && std::strchr("+*/%", token[0])) {
+      t.kind = DimToken::Operator;
+      t.op = token[0];
+      if (depth < 2) {
+        error = "operator '" + token + "' lacks operands";
+        return false;
+      }
+      --depth;
+    } else if (!token.empty() && token[0] == '$') {
+      t.kind = DimToken::Symbol;
+      if (!decodeName(token.substr(1), t.symbol, error) || t.symbol.empty()) {
+        if (error.empty())
+          error = "empty symbol";
+        return false;
+      }
+      ++depth;
+    } else {
+      char *end = nullptr;
+      errno = 0;
+      long long v = std::strtoll(token.c_str(), &end, 10);
+      if (token.empty() || *end != '\0' || errno == ERANGE) {
+        error = "bad token '" + token + "'";
+        return false;
+      }
+      t.kind = DimToken::Constant;
+      t.value = v;
+      ++depth;
+    }
+    if (program.size() >= 256) {
+      error = "expression too long";
+      return false;
+    }
+    program.push_back(std::move(t));
+    if (comma == std::string::npos)
+      break;
+    pos = comma + 1;
+  }
+  if (depth != 1) {
+    error = "expression does not reduce to one value";
+    return false;
+  }
+  return true;
+}
+
 bool parseTensorLine(const std::vector<std::string> &fields, TensorDesc &desc,
                      std::string &error) {
   const std::string &kind = fields[0];
@@ -129,8 +187,26 @@ bool parseTensorLine(const std::vector<std::string> &fields, TensorDesc &desc,
             " but " + std::to_string(fields.size() - 4) + " dims";
     return false;
   }
+  desc.exprs.resize(rank);
   for (uint64_t i = 0; i < rank; ++i) {
     const std::string &dim = fields[4 + i];
+    if (!dim.empty() && dim[0] == '=') {
+      if (kind != "output") {
+        error = "input '" + desc.name + "' dim " + std::to_string(i) +
+                " is an expression; only output dims may be computed";
+        return false;
+      }
+      std::string exprError;
+      if (!parseDimProgram(dim.substr(1), desc.exprs[i], exprError)) {
+        error = "bad dim expression '" + dim + "' in dim " +
+                std::to_string(i) + " of output '" + desc.name +
+                "': " + exprError;
+        return false;
+      }
+      desc.dims.push_back(-1);
+      desc.symbols.push_back(dim);
+      continue;
+    }
     if (!dim.empty() && dim[0] == '?') {
       std::string symbol;
       std::string symbolError;
@@ -157,6 +233,77 @@ bool parseTensorLine(const std::vector<std::string> &fields, TensorDesc &desc,
 }
 
 } // namespace
+
+bool attnc::rt::evaluateDim(
+    const std::vector<DimToken> &program,
+    const std::vector<std::pair<const std::string *, int64_t>> &bindings,
+    int64_t &result, std::string &error) {
+  std::vector<int64_t> stack;
+  for (const DimToken &t : program) {
+    switch (t.kind) {
+    case DimToken::Constant:
+      stack.push_back(t.value);
+      break;
+    case DimToken::Symbol: {
+      bool found = false;
+      for (auto &[name, value] : bindings)
+        if (*name == t.symbol) {
+          stack.push_back(value);
+          found = true;
+          break;
+        }
+      if (!found) {
+        error = "symbol '" + t.symbol + "' is not bound";
+        return false;
+      }
+      break;
+    }
+    case DimToken::Operator: {
+      // parseDimProgram guaranteed two operands.
+      int64_t b = stack.back();
+      stack.pop_back();
+      int64_t a = stack.back();
+      int64_t r = 0;
+      bool overflow = false;
+      switch (t.op) {
+      case '+':
+        overflow = __builtin_add_overflow(a, b, &r);
+        break;
+      case '*':
+        overflow = __builtin_mul_overflow(a, b, &r);
+        break;
+      default: // '/' and '%'
+        if (b == 0) {
+          error = "division by zero";
+          return false;
+        }
+        if (a == std::numeric_limits<int64_t>::min() && b == -1) {
+          overflow = true;
+          break;
+        }
+        // Floor division and a non-negative modulus, as in MLIR affine maps.
+        if (t.op == '/')
+          r = a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+        else
+          r = ((a % b) + (b < 0 ? -b : b)) % (b < 0 ? -b : b);
+        break;
+      }
+      if (overflow) {
+        error = "arithmetic overflow";
+        return false;
+      }
+      stack.back() = r;
+      break;
+    }
+    }
+  }
+  result = stack.back();
+  if (result < 0) {
+    error = "computed size " + std::to_string(result) + " is negative";
+    return false;
+  }
+  return true;
+}
 
 bool attnc::rt::parseMetadata(const char *text, Metadata &out,
                               std::string &error) {
@@ -235,14 +382,22 @@ bool attnc::rt::parseMetadata(const char *text, Metadata &out,
     for (size_t d = 0; d < o.dims.size(); ++d) {
       if (o.dims[d] >= 0)
         continue;
-      bool bound = false;
-      for (const TensorDesc &in : out.inputs)
-        for (const std::string &s : in.symbols)
-          bound |= s == o.symbols[d];
-      if (!bound) {
-        error = "output '" + o.name + "' dim " + std::to_string(d) +
-                " uses symbol '" + o.symbols[d] + "' that no input binds";
-        return false;
+      std::vector<std::string> used;
+      if (o.exprs[d].empty())
+        used.push_back(o.symbols[d]);
+      for (const DimToken &t : o.exprs[d])
+        if (t.kind == DimToken::Symbol)
+          used.push_back(t.symbol);
+      for (const std::string &symbol : used) {
+        bool bound = false;
+        for (const TensorDesc &in : out.inputs)
+          for (const std::string &s : in.symbols)
+            bound |= s == symbol;
+        if (!bound) {
+          error = "output '" + o.name + "' dim " + std::to_string(d) +
+                  " uses symbol '" + symbol + "' that no input binds";
+          return false;
+        }
       }
     }
   }

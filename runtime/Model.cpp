@@ -111,6 +111,8 @@ extern "C" ATTNC_API attnc_status attnc_model_load(const char *path,
       return fail(ATTNC_STATUS_INCOMPATIBLE,
                   "bad metadata in '" + file + "': " + error);
     model->run = reinterpret_cast<attnc_model_run_fn>(run);
+    model->setNumThreads = reinterpret_cast<attnc_model_set_num_threads_fn>(
+        dlsym(handle, "attnc_model_set_num_threads"));
     model->path = file;
     model->handle = handle;
     closer.handle = nullptr;

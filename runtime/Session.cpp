@@ -196,6 +196,14 @@ attnc_status runImpl(attnc_session &session, const attnc_tensor *const *inputs,
     for (size_t d = 0; d < dims.size(); ++d) {
       if (dims[d] >= 0)
         continue;
+      if (!desc.exprs[d].empty()) {
+        std::string exprError;
+        if (!evaluateDim(desc.exprs[d], bindings, dims[d], exprError))
+          return fail(ATTNC_STATUS_SHAPE_MISMATCH,
+                      "output '" + desc.name + "' dim " + std::to_string(d) +
+                          " (" + desc.symbols[d] + "): " + exprError);
+        continue;
+      }
       for (auto &[name, value] : bindings)
         if (*name == desc.symbols[d])
           dims[d] = value;
@@ -215,6 +223,10 @@ attnc_status runImpl(attnc_session &session, const attnc_tensor *const *inputs,
                     *t);
   }
 
+  // The thread count is per calling thread in the model (OpenMP), so set it
+  // before every run: sessions with different counts may share a thread.
+  if (session.model->setNumThreads)
+    session.model->setNumThreads(session.numThreads);
   int32_t rc = session.model->run(session.args.data());
   if (rc != 0)
     return fail(ATTNC_STATUS_MODEL_ERROR, "model '" + session.model->path +

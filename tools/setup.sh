@@ -5,7 +5,8 @@
 #   1. apt packages (LLVM/MLIR 22 from bookworm-security, ONNX, protobuf,
 #      GoogleTest, Ninja, ccache, torch/onnx for Python, the ONNX node tests)
 #   2. .venv: /usr/bin/python3 -m venv --system-site-packages, plus
-#      onnxruntime and onnx from PyPI (the reference for the e2e tests)
+#      onnxruntime and onnx from PyPI (the reference for the e2e tests) and
+#      transformers==4.40.2 (the exported-model generators in models/)
 #   3. cmake -G Ninja ... && cmake --build
 #
 # Environment knobs:
@@ -74,7 +75,17 @@ if ! .venv/bin/python -c 'import numpy, onnx, onnxruntime' 2>/dev/null; then
 fi
 .venv/bin/python -c 'import numpy, onnx, onnxruntime' || {
   echo "error: .venv cannot import numpy, onnx and onnxruntime" >&2; exit 1; }
-log ".venv: $(.venv/bin/python -c 'import onnx, onnxruntime, numpy; print("onnx", onnx.__version__, "| onnxruntime", onnxruntime.__version__, "| numpy", numpy.__version__)')"
+# Hugging Face transformers for the exported-model generators (models/gpt2.py,
+# bert.py, vit.py, marian.py; random weights, no downloads). Pinned: 4.40.2
+# runs on Debian's torch 1.13 (eager attention, torch.onnx.export works for
+# all families) and its tokenizers 0.19 / safetensors have wheels for
+# Python 3.11. See docs/models.md before changing it.
+TRANSFORMERS_PIN=4.40.2
+if ! .venv/bin/python -c "import transformers, sys; sys.exit(transformers.__version__ != '$TRANSFORMERS_PIN')" 2>/dev/null; then
+  log "pip install transformers==$TRANSFORMERS_PIN into .venv"
+  .venv/bin/python -m pip install --quiet "transformers==$TRANSFORMERS_PIN"
+fi
+log ".venv: $(.venv/bin/python -c 'import onnx, onnxruntime, numpy, torch, transformers; print("onnx", onnx.__version__, "| onnxruntime", onnxruntime.__version__, "| numpy", numpy.__version__, "| torch", torch.__version__, "| transformers", transformers.__version__)')"
 
 # --- 3. configure and build --------------------------------------------------
 if [[ "${ATTNC_SKIP_BUILD:-0}" == 1 ]]; then

@@ -213,8 +213,10 @@ typedef struct attnc_session_options {
   /* sizeof(attnc_session_options) as the caller was compiled; lets later
    * versions append fields without breaking old callers. */
   size_t struct_size;
-  /* Worker threads the model may use; 0 = the runtime's default. ABI v1
-   * models run on the calling thread, so this is currently a hint. */
+  /* Threads a run may use (the calling thread included); 0 = the default
+   * (OMP_NUM_THREADS or all cores). Models without parallel code (no
+   * attnc_model_set_num_threads symbol, docs/abi.md) run on the calling
+   * thread only. */
   int32_t num_threads;
   uint32_t reserved; /* must be 0 */
 } attnc_session_options;

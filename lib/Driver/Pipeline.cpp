@@ -23,6 +23,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Target/TargetMachine.h"
 
 using namespace mlir;
@@ -37,16 +38,29 @@ void attnc::registerAttncDialects(DialectRegistry &registry) {
 
 // The lowering below linalg is a textual pipeline so that `attnc-opt
 // --attnc-lower-to-llvm` and the docs show exactly what the compiler runs.
+// `{codegen}` is replaced by the options of attnc-cpu-tile-and-vectorize,
+// `{omp}`/`{omp-llvm}` by the OpenMP stages (or nothing) from
+// CompileOptions.
 static const char *const kLLVMLowering =
+    "func.func(attnc-cpu-tile-and-vectorize{codegen}),"
+    "canonicalize,"
+    "cse,"
     "eliminate-empty-tensors,"
     "one-shot-bufferize,"
     "canonicalize,"
     "buffer-deallocation-pipeline,"
     "convert-bufferization-to-memref,"
+    "scf-forall-to-parallel,"
+    "attnc-lower-strided-copies,"
     "convert-linalg-to-loops,"
+    "{omp}"
+    "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction}),"
+    "convert-vector-to-scf{full-unroll=true},"
+    "expand-strided-metadata,"
     "lower-affine,"
     "convert-scf-to-cf,"
-    "expand-strided-metadata,"
+    "convert-vector-to-llvm{vector-contract-lowering=outerproduct "
+    "reassociate-fp-reductions=true},"
     "finalize-memref-to-llvm,"
     "convert-math-to-llvm,"
     "convert-arith-to-llvm,"
@@ -54,7 +68,52 @@ static const char *const kLLVMLowering =
     "convert-func-to-llvm,"
     "convert-cf-to-llvm,"
     "convert-ub-to-llvm,"
+    "{omp-llvm}"
     "reconcile-unrealized-casts";
+
+void attnc::resolveCodegenOptions(CompileOptions &options) {
+  if (options.vectorBits > 0 && options.vectorRegisters > 0)
+    return;
+  int64_t bits = 128, regs = 16;
+  std::string error;
+  FailureOr<std::unique_ptr<llvm::TargetMachine>> tm =
+      createTargetMachine(options.target, error);
+  if (succeeded(tm)) {
+    const llvm::MCSubtargetInfo *sti = (*tm)->getMCSubtargetInfo();
+    llvm::Triple::ArchType arch = (*tm)->getTargetTriple().getArch();
+    if (arch == llvm::Triple::x86_64 || arch == llvm::Triple::x86) {
+      if (sti->checkFeatures("+avx512f"))
+        bits = 512, regs = 32;
+      else if (sti->checkFeatures("+avx"))
+        bits = 256, regs = 16;
+    } else if (arch == llvm::Triple::aarch64) {
+      regs = 32;
+    }
+  }
+  if (options.vectorBits <= 0)
+    options.vectorBits = bits;
+  if (options.vectorRegisters <= 0)
+    options.vectorRegisters = regs;
+}
+
+static std::string llvmLoweringPipeline(const CompileOptions &options) {
+  std::string codegen = "{vector-bits=" + std::to_string(options.vectorBits) +
+                        " vector-registers=" +
+                        std::to_string(options.vectorRegisters) +
+                        " parallel=" + (options.parallel ? "true" : "false") +
+                        "}";
+  std::string text = kLLVMLowering;
+  auto replace = [&](StringRef key, StringRef value) {
+    size_t pos = text.find(key.str());
+    if (pos != std::string::npos)
+      text.replace(pos, key.size(), value.str());
+  };
+  replace("{codegen}", codegen);
+  replace("{omp}", options.parallel ? "convert-scf-to-openmp,canonicalize,"
+                                    : "");
+  replace("{omp-llvm}", options.parallel ? "convert-openmp-to-llvm," : "");
+  return text;
+}
 
 void attnc::buildAttnPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
@@ -65,7 +124,7 @@ void attnc::buildLinalgPipeline(OpPassManager &pm) {
   pm.addPass(createConvertAttnToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createFuseElementwise());
   pm.addPass(createCanonicalizerPass());
 }
 
@@ -75,8 +134,10 @@ LogicalResult attnc::buildLLVMPipeline(OpPassManager &pm,
   weights.minElements = options.minWeightElements;
   pm.addPass(createExternalizeWeights(weights));
   pm.addPass(createEntryABI());
+  CompileOptions resolved = options;
+  resolveCodegenOptions(resolved);
   // Needs the MLIR passes registered (registerAttncPasses).
-  return parsePassPipeline(kLLVMLowering, pm, llvm::errs());
+  return parsePassPipeline(llvmLoweringPipeline(resolved), pm, llvm::errs());
 }
 
 void attnc::registerAttncPasses() {
@@ -206,7 +267,9 @@ LogicalResult attnc::compileModule(ModuleOp module,
     error = "cannot write a shared object to stdout; use -o FILE";
     return fail();
   }
-  if (failed(linkSharedObject(objPath, outputPath, options.target, error)))
+  bool openmp = llvmModule->getFunction("__kmpc_fork_call") != nullptr;
+  if (failed(linkSharedObject(objPath, outputPath, options.target, error,
+                              openmp)))
     return fail();
   return success();
 }

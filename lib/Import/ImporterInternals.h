@@ -18,6 +18,7 @@
 
 #include "attnc/Import/OnnxImporter.h"
 
+#include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
@@ -41,8 +42,14 @@ using SymShape = llvm::SmallVector<Dim, 4>;
 
 /// Symbols of dynamic dims with union-find; a class may become static when
 /// it is unified with a static size.
+///
+/// Besides the model's own symbols (graph input dims), a symbol can be
+/// *derived*: defined by an affine expression over other symbols, e.g. the
+/// `past + seq` length of a KV-cache Concat or the `seq * 12` of a Reshape.
+/// In expressions, symbol `i` is `s<i>` (mlir::getAffineSymbolExpr(i)).
 class DimSymbols {
 public:
+  void setContext(mlir::MLIRContext *context) { ctx = context; }
   int create(llvm::StringRef name);
   int lookupOrCreate(llvm::StringRef name);
   int find(int sym);
@@ -53,11 +60,32 @@ public:
   llvm::LogicalResult unify(Dim a, Dim b, Dim &out);
   llvm::StringRef name(int sym) { return names[find(sym)]; }
 
+  /// The affine expression of a dim: a constant or `s<rep>`.
+  mlir::AffineExpr expr(Dim d);
+  /// The dim equal to `e` (over symbol positions): static when it folds to a
+  /// constant, an existing symbol when it is one, else a derived symbol.
+  Dim derive(mlir::AffineExpr e);
+  /// Records that graph input `value` carries symbol `sym` in dim `axis`.
+  void addInputDim(int sym, mlir::Value value, int64_t axis);
+  /// A graph input dim holding `d`'s class, if any.
+  std::optional<std::pair<mlir::Value, int64_t>> inputDimOf(Dim d);
+  /// The definition of `d`'s class in terms of other classes, if derived.
+  mlir::AffineExpr definitionOf(Dim d);
+  /// How the runtime computes `d` (docs/abi.md): an integer, `?name` of an
+  /// input symbol, or `=rpn` over input symbols; std::nullopt when `d`
+  /// cannot be computed from the input shapes.
+  std::optional<std::string> metadataDim(Dim d);
+
 private:
+  std::optional<std::string> rpn(mlir::AffineExpr e, int depth);
+
+  mlir::MLIRContext *ctx = nullptr;
   std::vector<int> parent;
   std::vector<int64_t> staticSize; // -1 when the class is still dynamic.
   std::vector<std::string> names;
+  std::vector<mlir::AffineExpr> definitions; // null unless derived
   llvm::StringMap<int> byName;
+  std::vector<std::tuple<int, mlir::Value, int64_t>> inputDims;
 };
 
 /// A value produced by an ONNX tensor name.
@@ -66,6 +94,11 @@ struct OnnxValue {
   SymShape shape;
   bool isUnsigned = false; // ONNX uint* (MLIR integers are signless).
   int32_t onnxType = 0;    // onnx::TensorProto::DataType
+  /// For small integer tensors (shape arithmetic: Shape, Gather, Concat,
+  /// ...): the element values when the importer can tell them, as dims.
+  /// Maintained by propagateKnownValues after every node, whatever the
+  /// handler copied.
+  std::optional<llvm::SmallVector<Dim, 4>> known;
 };
 
 class GraphImporter;
@@ -88,6 +121,8 @@ public:
   bool hasInput(size_t i) const;
   const OnnxValue &input(size_t i);
   void setOutput(size_t i, OnnxValue value);
+  /// The value already set for output `i`, or null.
+  OnnxValue *outputValue(size_t i);
 
   const onnx::AttributeProto *attr(llvm::StringRef name) const;
   int64_t intAttr(llvm::StringRef name, int64_t defaultValue) const;
@@ -99,6 +134,16 @@ public:
   /// Builds the MLIR tensor type of a symbolic shape.
   mlir::RankedTensorType tensorType(const SymShape &shape,
                                     mlir::Type elementType);
+  /// An `index` SSA value equal to `d` (tensor.dim of a graph input,
+  /// affine.apply for derived dims, or a constant).
+  mlir::Value dimValue(Dim d);
+  /// The SSA values of the dynamic dims of `shape`, in order (the operands
+  /// that ops with computed result shapes take).
+  llvm::SmallVector<mlir::Value> dynamicDimValues(const SymShape &shape);
+  /// The known values of input `i` (see OnnxValue::known), or an error
+  /// naming `what` when they cannot be determined at compile time.
+  mlir::FailureOr<llvm::SmallVector<Dim, 4>> knownInput(size_t i,
+                                                        llvm::StringRef what);
 
 private:
   GraphImporter &importer;
@@ -115,12 +160,22 @@ struct OpHandlerEntry {
   OpHandler handler;
 };
 
+/// Recomputes OnnxValue::known of the node's outputs (OnnxShapeValues.cpp)
+/// and replaces outputs whose values are fully static by constants.
+void propagateKnownValues(NodeContext &nc);
+/// The known values of a small integer constant (initializers).
+std::optional<llvm::SmallVector<Dim, 4>> knownValuesOf(mlir::Value constant);
+
 /// The table of op handlers (OnnxOps.cpp), filled by one function per op
 /// family file.
 llvm::ArrayRef<OpHandlerEntry> getOpHandlers();
 void appendArithmeticOpHandlers(std::vector<OpHandlerEntry> &handlers);
 void appendNNOpHandlers(std::vector<OpHandlerEntry> &handlers);
 void appendTensorOpHandlers(std::vector<OpHandlerEntry> &handlers);
+void appendMathOpHandlers(std::vector<OpHandlerEntry> &handlers);
+void appendReductionOpHandlers(std::vector<OpHandlerEntry> &handlers);
+void appendShapeOpHandlers(std::vector<OpHandlerEntry> &handlers);
+void appendConvOpHandlers(std::vector<OpHandlerEntry> &handlers);
 
 //===----------------------------------------------------------------------===//
 // Checks shared by op handlers (OnnxOpHelpers.cpp)

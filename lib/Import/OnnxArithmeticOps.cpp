@@ -23,8 +23,6 @@ LogicalResult importBinary(NodeContext &nc) {
   const OnnxValue &a = nc.input(0), &b = nc.input(1);
   if (failed(checkSameElementType(nc, a, b)))
     return failure();
-  if (std::is_same_v<OpTy, attn::DivOp> && a.isUnsigned)
-    return nc.emitError() << "Div of unsigned integers is not supported yet";
   if (a.value.getType() != b.value.getType() &&
       cast<RankedTensorType>(a.value.getType()).getElementType().isInteger(1))
     return nc.emitError() << "arithmetic on bool tensors is not defined";
@@ -32,9 +30,14 @@ LogicalResult importBinary(NodeContext &nc) {
   if (failed(broadcastShapes(nc, a.shape, b.shape, out.shape)))
     return failure();
   Type elementType = cast<RankedTensorType>(a.value.getType()).getElementType();
-  out.value = OpTy::create(nc.builder(), nc.loc,
-                           nc.tensorType(out.shape, elementType), a.value,
-                           b.value);
+  if constexpr (std::is_same_v<OpTy, attn::DivOp>)
+    out.value = attn::DivOp::create(nc.builder(), nc.loc,
+                                    nc.tensorType(out.shape, elementType),
+                                    a.value, b.value, a.isUnsigned);
+  else
+    out.value = OpTy::create(nc.builder(), nc.loc,
+                             nc.tensorType(out.shape, elementType), a.value,
+                             b.value);
   nc.setOutput(0, out);
   return success();
 }
@@ -46,7 +49,7 @@ void import::appendArithmeticOpHandlers(std::vector<OpHandlerEntry> &handlers) {
       {"", "Add", 7, 21, "numpy broadcasting", importBinary<attn::AddOp>},
       {"", "Sub", 7, 21, "numpy broadcasting", importBinary<attn::SubOp>},
       {"", "Mul", 7, 21, "numpy broadcasting", importBinary<attn::MulOp>},
-      {"", "Div", 7, 21, "numpy broadcasting; not unsigned integers",
+      {"", "Div", 7, 21, "numpy broadcasting; integers truncate",
        importBinary<attn::DivOp>},
   });
 }

@@ -8,7 +8,10 @@
 
 #include "attnc/Dialect/Attn/AttnOps.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Location.h"
 #include "mlir/IR/Verifier.h"
@@ -44,8 +47,128 @@ int DimSymbols::create(StringRef base) {
   parent.push_back(id);
   staticSize.push_back(-1);
   names.push_back(name);
+  definitions.push_back(AffineExpr());
   byName[name] = id;
   return id;
+}
+
+AffineExpr DimSymbols::expr(Dim d) {
+  d = resolve(d);
+  if (d.sym < 0)
+    return getAffineConstantExpr(d.size, ctx);
+  return getAffineSymbolExpr(d.sym, ctx);
+}
+
+/// Rewrites `e` over base symbols: static classes become constants and
+/// derived classes are replaced by their (expanded) definitions, so that
+/// e.g. `(P + T) - P` simplifies to `T`.
+static AffineExpr expandExpr(DimSymbols &symbols, AffineExpr e,
+                             unsigned numSymbols, int depth = 0) {
+  llvm::DenseMap<AffineExpr, AffineExpr> subst;
+  e.walk([&](AffineExpr sub) {
+    auto s = dyn_cast<AffineSymbolExpr>(sub);
+    if (!s || subst.count(sub))
+      return;
+    Dim d = Dim::symbol(s.getPosition());
+    AffineExpr def = symbols.definitionOf(d);
+    if (def && depth < 16)
+      subst[sub] = expandExpr(symbols, def, numSymbols, depth + 1);
+    else
+      subst[sub] = symbols.expr(d);
+  });
+  return simplifyAffineExpr(e.replace(subst), 0, numSymbols);
+}
+
+Dim DimSymbols::derive(AffineExpr e) {
+  e = expandExpr(*this, e, names.size());
+  if (auto c = dyn_cast<AffineConstantExpr>(e))
+    return Dim::fixed(c.getValue());
+  if (auto s = dyn_cast<AffineSymbolExpr>(e))
+    return Dim::symbol(s.getPosition());
+  // Reuse a derived symbol with the same definition.
+  for (size_t i = 0; i < definitions.size(); ++i)
+    if (definitions[i] && expandExpr(*this, definitions[i], names.size()) == e)
+      return resolve(Dim::symbol(i));
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "(" << e << ")";
+  int id = create(text);
+  definitions[id] = e;
+  return Dim::symbol(id);
+}
+
+void DimSymbols::addInputDim(int sym, Value value, int64_t axis) {
+  inputDims.emplace_back(sym, value, axis);
+}
+
+std::optional<std::pair<Value, int64_t>> DimSymbols::inputDimOf(Dim d) {
+  d = resolve(d);
+  if (d.sym < 0)
+    return std::nullopt;
+  for (auto &[sym, value, axis] : inputDims)
+    if (find(sym) == d.sym)
+      return std::make_pair(value, axis);
+  return std::nullopt;
+}
+
+AffineExpr DimSymbols::definitionOf(Dim d) {
+  d = resolve(d);
+  if (d.sym < 0)
+    return AffineExpr();
+  for (size_t i = 0; i < definitions.size(); ++i)
+    if (definitions[i] && find(i) == d.sym)
+      return definitions[i];
+  return AffineExpr();
+}
+
+std::optional<std::string> DimSymbols::rpn(AffineExpr e, int depth) {
+  if (depth > 32)
+    return std::nullopt; // a cyclic definition; should not happen
+  if (auto c = dyn_cast<AffineConstantExpr>(e))
+    return std::to_string(c.getValue());
+  if (auto s = dyn_cast<AffineSymbolExpr>(e)) {
+    Dim d = resolve(Dim::symbol(s.getPosition()));
+    if (d.sym < 0)
+      return std::to_string(d.size);
+    for (auto &[sym, value, axis] : inputDims)
+      if (find(sym) == d.sym)
+        return "$" + names[d.sym];
+    if (AffineExpr def = definitionOf(d))
+      return rpn(def, depth + 1);
+    return std::nullopt;
+  }
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!bin)
+    return std::nullopt;
+  auto lhs = rpn(bin.getLHS(), depth + 1), rhs = rpn(bin.getRHS(), depth + 1);
+  if (!lhs || !rhs)
+    return std::nullopt;
+  switch (bin.getKind()) {
+  case AffineExprKind::Add:
+    return *lhs + "," + *rhs + ",+";
+  case AffineExprKind::Mul:
+    return *lhs + "," + *rhs + ",*";
+  case AffineExprKind::FloorDiv:
+    return *lhs + "," + *rhs + ",/";
+  case AffineExprKind::Mod:
+    return *lhs + "," + *rhs + ",%";
+  case AffineExprKind::CeilDiv: // (a + b - 1) / b
+    return *lhs + "," + *rhs + ",+,-1,+," + *rhs + ",/";
+  default:
+    return std::nullopt;
+  }
+}
+
+std::optional<std::string> DimSymbols::metadataDim(Dim d) {
+  d = resolve(d);
+  if (d.sym < 0)
+    return std::to_string(d.size);
+  if (inputDimOf(d))
+    return "?" + names[d.sym];
+  if (AffineExpr def = definitionOf(d))
+    if (auto text = rpn(def, 0))
+      return "=" + *text;
+  return std::nullopt;
 }
 
 int DimSymbols::lookupOrCreate(StringRef name) {
@@ -99,6 +222,7 @@ public:
                 StringRef path)
       : ctx(ctx), model(model), path(path), builder(ctx) {
     baseDir = llvm::sys::path::parent_path(path).str();
+    symbols.setContext(ctx);
   }
 
   OwningOpRef<ModuleOp> run();
@@ -234,6 +358,9 @@ GraphImporter::importGraphInput(const onnx::ValueInfoProto &info,
     shape.push_back(d.sym < 0 ? d.size : ShapedType::kDynamic);
   tv.value = block->addArgument(RankedTensorType::get(shape, elementType),
                                 fileLoc());
+  for (auto [axis, d] : llvm::enumerate(tv.shape))
+    if (d.sym >= 0)
+      symbols.addInputDim(d.sym, tv.value, axis);
   return tv;
 }
 
@@ -299,6 +426,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
       tv.shape.push_back(Dim::fixed(d));
     tv.onnxType = init.data_type();
     tv.isUnsigned = dtypeName(init.data_type()).starts_with("u");
+    tv.known = knownValuesOf(tv.value);
     values[init.name()] = tv;
   }
 
@@ -324,6 +452,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
       delete body;
       return nullptr;
     }
+    propagateKnownValues(nc);
     for (const std::string &out : node.output())
       if (!out.empty() && !values.count(out)) {
         nc.emitError() << "output '" << out << "' was not produced";
@@ -371,11 +500,29 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     func.setArgAttr(i, attn::kDimsAttr, dimsAttr(tv.shape));
   }
   for (auto [i, tv] : llvm::enumerate(outputs)) {
+    // Output dims must be computable from the input shapes, possibly as
+    // expressions (`=` RPN, docs/abi.md), for the runtime to size them.
+    SmallVector<Attribute> dims;
+    for (auto [axis, d] : llvm::enumerate(tv.shape)) {
+      std::optional<std::string> text = symbols.metadataDim(d);
+      if (!text) {
+        emitError(fileLoc()) << "graph output '" << graph.output(i).name()
+                             << "': dim " << axis
+                             << " is not determined by the input shapes";
+        return nullptr;
+      }
+      Dim r = symbols.resolve(d);
+      if (r.sym < 0)
+        dims.push_back(builder.getI64IntegerAttr(r.size));
+      else
+        dims.push_back(builder.getStringAttr(
+            (*text)[0] == '?' ? StringRef(*text).drop_front() : *text));
+    }
     func.setResultAttr(i, attn::kNameAttr,
                        builder.getStringAttr(graph.output(i).name()));
     func.setResultAttr(i, attn::kDTypeAttr,
                        builder.getStringAttr(dtypeName(tv.onnxType)));
-    func.setResultAttr(i, attn::kDimsAttr, dimsAttr(tv.shape));
+    func.setResultAttr(i, attn::kDimsAttr, builder.getArrayAttr(dims));
   }
   if (failed(verify(*module)))
     return nullptr;
@@ -399,6 +546,13 @@ bool NodeContext::hasInput(size_t i) const {
 const OnnxValue &NodeContext::input(size_t i) {
   return importer.values[node.input(i)];
 }
+OnnxValue *NodeContext::outputValue(size_t i) {
+  if (i >= static_cast<size_t>(node.output_size()) || node.output(i).empty())
+    return nullptr;
+  auto it = importer.values.find(node.output(i));
+  return it == importer.values.end() ? nullptr : &it->second;
+}
+
 void NodeContext::setOutput(size_t i, OnnxValue value) {
   if (i < static_cast<size_t>(node.output_size()) && !node.output(i).empty())
     importer.values[node.output(i)] = std::move(value);
@@ -441,6 +595,53 @@ RankedTensorType NodeContext::tensorType(const SymShape &shape,
   return RankedTensorType::get(dims, elementType);
 }
 
+Value NodeContext::dimValue(Dim d) {
+  OpBuilder &b = builder();
+  d = symbols().resolve(d);
+  if (d.sym < 0)
+    return arith::ConstantIndexOp::create(b, loc, d.size);
+  if (auto input = symbols().inputDimOf(d))
+    return tensor::DimOp::create(b, loc, input->first, input->second);
+  AffineExpr def = symbols().definitionOf(d);
+  assert(def && "a dynamic dim is an input dim or derived from them");
+  // affine.apply over the symbols the definition uses, renumbered densely.
+  llvm::DenseMap<AffineExpr, AffineExpr> renumber;
+  SmallVector<Value> operands;
+  def.walk([&](AffineExpr sub) {
+    auto s = dyn_cast<AffineSymbolExpr>(sub);
+    if (!s || renumber.count(sub))
+      return;
+    renumber[sub] = getAffineSymbolExpr(operands.size(), b.getContext());
+    operands.push_back(dimValue(Dim::symbol(s.getPosition())));
+  });
+  auto map = AffineMap::get(0, operands.size(), def.replace(renumber));
+  return affine::AffineApplyOp::create(b, loc, map, operands);
+}
+
+SmallVector<Value> NodeContext::dynamicDimValues(const SymShape &shape) {
+  SmallVector<Value> values;
+  for (Dim d : shape)
+    if (symbols().resolve(d).sym >= 0)
+      values.push_back(dimValue(d));
+  return values;
+}
+
+FailureOr<SmallVector<Dim, 4>> NodeContext::knownInput(size_t i,
+                                                       StringRef what) {
+  if (!hasInput(i)) {
+    emitError() << what << " (input " << i << ") is missing";
+    return failure();
+  }
+  const OnnxValue &v = input(i);
+  if (!v.known) {
+    emitError() << what << " (input '" << node.input(i)
+                << "') must be computable at compile time (a constant or a "
+                   "function of input shapes)";
+    return failure();
+  }
+  return *v.known;
+}
+
 //===----------------------------------------------------------------------===//
 // Entry points
 //===----------------------------------------------------------------------===//
@@ -456,7 +657,8 @@ static OnnxFormat detectFormat(StringRef path) {
 
 OwningOpRef<ModuleOp> attnc::importOnnxFile(MLIRContext *ctx, StringRef path,
                                             const ImportOptions &options) {
-  ctx->loadDialect<attn::AttnDialect, func::FuncDialect>();
+  ctx->loadDialect<attn::AttnDialect, func::FuncDialect, arith::ArithDialect,
+                   tensor::TensorDialect, affine::AffineDialect>();
   Location loc = FileLineColLoc::get(ctx, path, 0, 0);
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false,
                                                    /*RequiresNullTerminator=*/true);

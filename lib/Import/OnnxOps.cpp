@@ -23,6 +23,10 @@ ArrayRef<OpHandlerEntry> attnc::import::getOpHandlers() {
     appendArithmeticOpHandlers(all);
     appendNNOpHandlers(all);
     appendTensorOpHandlers(all);
+    appendMathOpHandlers(all);
+    appendReductionOpHandlers(all);
+    appendShapeOpHandlers(all);
+    appendConvOpHandlers(all);
     return all;
   }();
   return handlers;

@@ -230,9 +230,6 @@ convertTensor(MLIRContext *ctx, const onnx::TensorProto &tensor,
     numElements *= d;
     shape.push_back(d);
   }
-  if (numElements == 0)
-    return emitError() << "tensor '" << tensor.name()
-                       << "' has no elements; empty tensors are not supported";
   int64_t expectedBytes = numElements * elemBytes;
 
   std::vector<char> bytes;
@@ -256,6 +253,8 @@ convertTensor(MLIRContext *ctx, const onnx::TensorProto &tensor,
   }
 
   auto type = RankedTensorType::get(shape, elementType);
+  if (numElements == 0) // e.g. an empty shape tensor for a reshape to scalar
+    return ElementsAttr(DenseElementsAttr::get(type, ArrayRef<Attribute>()));
   if (elementType.isInteger(1)) {
     SmallVector<bool> values;
     for (char c : bytes)

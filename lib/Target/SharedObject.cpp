@@ -13,6 +13,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -20,6 +21,7 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
 #include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
@@ -198,6 +200,43 @@ static LogicalResult addPackedEntry(llvm::Module &m) {
   return success();
 }
 
+/// Defines `void attnc_model_set_num_threads(int32_t n)` (docs/abi.md):
+/// the OpenMP thread count of later runs on the calling thread; n <= 0
+/// restores the default that libomp had when the .so was loaded
+/// (OMP_NUM_THREADS or the number of cores).
+static void addSetNumThreads(llvm::Module &m) {
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *voidTy = llvm::Type::getVoidTy(ctx);
+  llvm::FunctionCallee getMax =
+      m.getOrInsertFunction("omp_get_max_threads", i32);
+  llvm::FunctionCallee setNum =
+      m.getOrInsertFunction("omp_set_num_threads", voidTy, i32);
+  auto *defaultThreads = new llvm::GlobalVariable(
+      m, i32, /*isConstant=*/false, llvm::GlobalValue::InternalLinkage,
+      llvm::ConstantInt::get(i32, 0), "__attnc_default_threads");
+
+  auto *ctor = llvm::Function::Create(
+      llvm::FunctionType::get(voidTy, false),
+      llvm::GlobalValue::InternalLinkage, "__attnc_init_threads", m);
+  {
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", ctor));
+    b.CreateStore(b.CreateCall(getMax), defaultThreads);
+    b.CreateRetVoid();
+  }
+  llvm::appendToGlobalCtors(m, ctor, /*Priority=*/65535);
+
+  auto *fn = llvm::Function::Create(
+      llvm::FunctionType::get(voidTy, {i32}, false),
+      llvm::GlobalValue::ExternalLinkage, "attnc_model_set_num_threads", m);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  llvm::Value *n = fn->getArg(0);
+  llvm::Value *fallback = b.CreateLoad(i32, defaultThreads);
+  llvm::Value *positive = b.CreateICmpSGT(n, llvm::ConstantInt::get(i32, 0));
+  b.CreateCall(setNum, {b.CreateSelect(positive, n, fallback)});
+  b.CreateRetVoid();
+}
+
 std::unique_ptr<llvm::Module>
 attnc::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
                          llvm::TargetMachine &tm, const ModelPayload &payload,
@@ -227,9 +266,25 @@ attnc::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
                            llvm::GlobalValue::ExternalLinkage, text,
                            "attnc_model_metadata");
 
+  bool openmp = m->getFunction("__kmpc_fork_call") != nullptr;
+  if (openmp)
+    addSetNumThreads(*m);
+
+  // The generated code uses whole vector registers on purpose (tiles sized
+  // by attnc-cpu-tile-and-vectorize): keep x86's 512-bit vectors legal
+  // instead of the "prefer 256 bits" tuning splitting them in halves.
+  const llvm::MCSubtargetInfo *sti = tm.getMCSubtargetInfo();
+  if (tm.getTargetTriple().isX86() && sti->checkFeatures("+avx512f"))
+    for (llvm::Function &f : *m)
+      if (!f.isDeclaration()) {
+        f.addFnAttr("prefer-vector-width", "512");
+        f.addFnAttr("min-legal-vector-width", "512");
+      }
+
   // Only the ABI symbols are visible to dlsym; everything else is hidden.
   llvm::StringSet<> exported = {"attnc_abi_version", "attnc_model_metadata",
-                                "attnc_model_run"};
+                                "attnc_model_run",
+                                "attnc_model_set_num_threads"};
   for (llvm::GlobalValue &gv : m->global_values())
     if (!gv.isDeclaration() && !exported.contains(gv.getName()) &&
         !gv.hasLocalLinkage())
@@ -277,7 +332,7 @@ LogicalResult attnc::emitObject(llvm::Module &module, llvm::TargetMachine &tm,
 LogicalResult attnc::linkSharedObject(StringRef objectPath,
                                       StringRef outputPath,
                                       const TargetOptions &options,
-                                      std::string &error) {
+                                      std::string &error, bool openmp) {
   std::string ld = ATTNC_DEFAULT_LD;
   if (const char *env = std::getenv("ATTNC_LD"))
     ld = env;
@@ -302,6 +357,14 @@ LogicalResult attnc::linkSharedObject(StringRef objectPath,
                                    "-L/lib/" + multiarch,
                                    "-lm",
                                    "-lc"};
+  if (openmp) {
+    // LLVM's OpenMP runtime; the rpath lets dlopen find it without
+    // LD_LIBRARY_PATH (ATTNC_OPENMP_DIR overrides the folder).
+    std::string ompDir = ATTNC_OPENMP_DIR;
+    if (const char *env = std::getenv("ATTNC_OPENMP_DIR"))
+      ompDir = env;
+    args.insert(args.end(), {"-L" + ompDir, "-lomp", "-rpath", ompDir});
+  }
   std::vector<StringRef> argRefs(args.begin(), args.end());
   std::string errMsg;
   int rc = llvm::sys::ExecuteAndWait(ld, argRefs, std::nullopt, {}, 0, 0,

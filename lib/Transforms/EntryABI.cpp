@@ -80,7 +80,22 @@ LogicalResult writeSignatureLine(raw_ostream &os, StringRef kind,
   for (int64_t i = 0; i < type.getRank(); ++i) {
     if (dims) {
       if (auto s = dyn_cast<StringAttr>(dims[i])) {
-        os << " ?" << percentEncode(s.getValue());
+        StringRef text = s.getValue();
+        if (text.starts_with("=")) {
+          // A dim computed from input symbols, in RPN: encode the names.
+          os << " =";
+          SmallVector<StringRef> tokens;
+          text.drop_front().split(tokens, ',');
+          for (auto [t, token] : llvm::enumerate(tokens)) {
+            os << (t ? "," : "");
+            if (token.starts_with("$"))
+              os << "$" << percentEncode(token.drop_front());
+            else
+              os << token;
+          }
+          continue;
+        }
+        os << " ?" << percentEncode(text);
         continue;
       }
       if (auto v = dyn_cast<IntegerAttr>(dims[i])) {

@@ -184,6 +184,23 @@ const BadCase kBadCases[] = {
     {"unbound output symbol",
      "attnc-metadata 1\ninput x f32 1 ?n\noutput y f32 1 ?m\n",
      "output 'y' dim 0 uses symbol 'm' that no input binds"},
+    {"expression input dim",
+     "attnc-metadata 1\ninput x f32 1 =$n,1,+\noutput y f32 1 2\n",
+     "only output dims may be computed"},
+    {"expression missing operand",
+     "attnc-metadata 1\ninput x f32 1 ?n\noutput y f32 1 =$n,+\n",
+     "operator '+' lacks operands"},
+    {"expression leaves two values",
+     "attnc-metadata 1\ninput x f32 1 ?n\noutput y f32 1 =$n,1\n",
+     "does not reduce to one value"},
+    {"expression bad token",
+     "attnc-metadata 1\ninput x f32 1 ?n\noutput y f32 1 =$n,x,+\n",
+     "bad token 'x'"},
+    {"expression empty", "attnc-metadata 1\ninput x f32 1 ?n\noutput y f32 1 =\n",
+     "bad token ''"},
+    {"expression unbound symbol",
+     "attnc-metadata 1\ninput x f32 1 ?n\noutput y f32 1 =$n,$m,+\n",
+     "output 'y' dim 0 uses symbol 'm' that no input binds"},
 };
 
 TEST_F(MetadataTest, MalformedIsRejected) {
@@ -193,6 +210,59 @@ TEST_F(MetadataTest, MalformedIsRejected) {
     EXPECT_STATUS_MSG(load(c.text, m), ATTNC_STATUS_INCOMPATIBLE, c.message);
     EXPECT_EQ(m, nullptr);
   }
+}
+
+// Output dims may be computed from input symbols (KV-cache concat, reshape
+// merges): `=` followed by RPN over integers, $symbols and + * / %.
+TEST_F(MetadataTest, ExpressionDimsSizeOutputs) {
+  ModelPtr m;
+  ASSERT_EQ(load("attnc-metadata 1\ninput x f32 1 ?n\n"
+                 "output y f32 1 =$n,3,*,2,/,$n,7,%,+\n",
+                 m),
+            ATTNC_STATUS_OK)
+      << lastError();
+  attnc_tensor_info info;
+  ASSERT_EQ(attnc_model_output_info(m.get(), 0, &info), ATTNC_STATUS_OK);
+  EXPECT_EQ(info.dims[0], -1);
+  SessionPtr session = sessionOk(m.get());
+  for (int64_t n : {0, 1, 5, 9}) {
+    TensorPtr x = zeros(ATTNC_DTYPE_F32, {n});
+    const attnc_tensor *inputs[] = {x.get()};
+    attnc_tensor *out = nullptr;
+    ASSERT_EQ(attnc_session_run(session.get(), inputs, 1, &out, 1),
+              ATTNC_STATUS_OK)
+        << lastError();
+    TensorPtr y(out);
+    EXPECT_EQ(dimsOf(y.get()), std::vector<int64_t>{n * 3 / 2 + n % 7});
+  }
+}
+
+TEST_F(MetadataTest, ExpressionDimsRejectNegativeAndZeroDivision) {
+  ModelPtr m;
+  ASSERT_EQ(load("attnc-metadata 1\ninput x f32 1 ?n\n"
+                 "output y f32 1 =$n,-2,+\n",
+                 m),
+            ATTNC_STATUS_OK)
+      << lastError();
+  SessionPtr session = sessionOk(m.get());
+  TensorPtr x = zeros(ATTNC_DTYPE_F32, {1});
+  const attnc_tensor *inputs[] = {x.get()};
+  attnc_tensor *out = nullptr;
+  EXPECT_STATUS_MSG(attnc_session_run(session.get(), inputs, 1, &out, 1),
+                    ATTNC_STATUS_SHAPE_MISMATCH, "computed size -1 is negative");
+  EXPECT_EQ(out, nullptr);
+
+  ModelPtr m2;
+  ASSERT_EQ(load("attnc-metadata 1\ninput x f32 1 ?n\n"
+                 "output y f32 1 =4,$n,/\n",
+                 m2),
+            ATTNC_STATUS_OK)
+      << lastError();
+  SessionPtr s2 = sessionOk(m2.get());
+  TensorPtr zero = zeros(ATTNC_DTYPE_F32, {0});
+  const attnc_tensor *inputs2[] = {zero.get()};
+  EXPECT_STATUS_MSG(attnc_session_run(s2.get(), inputs2, 1, &out, 1),
+                    ATTNC_STATUS_SHAPE_MISMATCH, "division by zero");
 }
 
 TEST_F(MetadataTest, MaximumRankIsAccepted) {

@@ -204,6 +204,31 @@ TEST(SessionTest, ModelErrorIsReported) {
   EXPECT_EQ(outputs[0], nullptr); // no partial results
 }
 
+/// Models with parallel code export attnc_model_set_num_threads; the
+/// runtime passes the session's count before every run, on the running
+/// thread.
+TEST(SessionTest, PassesThreadCountToTheModel) {
+  ModelPtr model = loadOk(ATTNC_FIXTURE_THREADS_MODEL);
+  ASSERT_TRUE(model);
+  for (int32_t threads : {0, 3, 1}) {
+    attnc_session_options opts;
+    ASSERT_EQ(attnc_session_options_init(&opts), ATTNC_STATUS_OK);
+    opts.num_threads = threads;
+    attnc_session *s = nullptr;
+    ASSERT_EQ(attnc_session_create(model.get(), &opts, &s), ATTNC_STATUS_OK);
+    SessionPtr session(s);
+    for (int run = 0; run < 2; ++run) {
+      attnc_tensor *outputs[1] = {kGarbage};
+      ASSERT_EQ(attnc_session_run(session.get(), nullptr, 0, outputs, 1),
+                ATTNC_STATUS_OK)
+          << lastError();
+      TensorPtr out(outputs[0]);
+      EXPECT_EQ(valuesOf<float>(out.get()),
+                std::vector<float>{static_cast<float>(threads)});
+    }
+  }
+}
+
 TEST(SessionTest, Options) {
   attnc_session_options opts;
   opts.num_threads = 77;

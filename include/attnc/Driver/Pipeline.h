@@ -33,7 +33,19 @@ struct CompileOptions {
   TargetOptions target;
   /// Threshold of attnc-externalize-weights.
   int64_t minWeightElements = 64;
+  /// CPU code generation (attnc-cpu-tile-and-vectorize): vector register
+  /// width in bits and register count; 0 = derived from `target`.
+  int64_t vectorBits = 0;
+  int64_t vectorRegisters = 0;
+  /// Run the outer tiles on threads (OpenMP; the thread count is chosen at
+  /// run time, see docs/abi.md).
+  bool parallel = true;
 };
+
+/// Fills `vectorBits`/`vectorRegisters` of `options` that are 0 from the
+/// target's features (AVX-512: 512/32, AVX: 256/16, NEON: 128/32, else
+/// 128/16).
+void resolveCodegenOptions(CompileOptions &options);
 
 /// Registers every dialect, interface and translation attnc's pipeline uses.
 void registerAttncDialects(mlir::DialectRegistry &registry);

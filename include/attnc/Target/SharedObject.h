@@ -51,7 +51,8 @@ struct ModelPayload {
 mlir::FailureOr<ModelPayload> extractPayload(mlir::ModuleOp module);
 
 /// Translates an LLVM-dialect module to LLVM IR and adds the ABI symbols
-/// (`attnc_abi_version`, `attnc_model_metadata`, `attnc_model_run`).
+/// (`attnc_abi_version`, `attnc_model_metadata`, `attnc_model_run`, and
+/// `attnc_model_set_num_threads` when the code uses OpenMP).
 /// When `weightBlobPath` is set, the module also defines the weight symbols
 /// from that file (written by writeWeightBlob) through `.incbin`.
 std::unique_ptr<llvm::Module>
@@ -73,10 +74,11 @@ mlir::LogicalResult emitObject(llvm::Module &module, llvm::TargetMachine &tm,
                                std::string &error);
 
 /// Links `objectPath` into the shared object `outputPath` with ld.lld.
+/// With `openmp`, also links LLVM's libomp (with an rpath to its folder).
 mlir::LogicalResult linkSharedObject(llvm::StringRef objectPath,
                                      llvm::StringRef outputPath,
                                      const TargetOptions &options,
-                                     std::string &error);
+                                     std::string &error, bool openmp = false);
 
 } // namespace attnc
 

@@ -60,4 +60,93 @@ def EntryABI : Pass<"attnc-entry-abi", "mlir::ModuleOp"> {
                            "mlir::arith::ArithDialect"];
 }
 
+def FuseElementwise : Pass<"attnc-fuse-elementwise"> {
+  let summary = "Fuses elementwise linalg ops without recomputation";
+  let description = [{
+    Like upstream `linalg-fuse-elementwise-ops` (producer into consumer,
+    single-use producers), but a producer is fused only when the consumer
+    reads it through a map that uses every consumer loop. Fusing a bias add
+    or a softmax division into a contraction would recompute it once per
+    reduction step (`M*N*K` instead of `M*K` operations) and hide the
+    contraction from the GEMM code generation; elementwise chains and
+    elementwise producers of reductions over the same iteration space
+    (`exp` into the softmax sum) still fuse.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::affine::AffineDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
+def CPUTileAndVectorize : Pass<"attnc-cpu-tile-and-vectorize",
+                               "mlir::func::FuncOp"> {
+  let summary = "Tiles linalg ops on tensors for a CPU and vectorizes the tiles";
+  let description = [{
+    The CPU code generation of attnc, on linalg on tensors (before
+    bufferization):
+
+    * Contractions (`linalg.generic`/`linalg.matmul`/`batch_matmul` with one
+      M, one N and one K loop and any number of batch loops) are tiled twice:
+      a cache tile of `mc x nc` (batch loops by 1) in an `scf.forall` (the
+      thread level), then a register tile of `mr x nr x 1` in `scf.for`
+      loops M, N, K. `nr` is two vector registers of lanes, `mr` the largest
+      power of two that keeps `2*mr` accumulators plus operands within
+      `vector-registers` (at most 8): 8x32 for AVX-512, 4x16 for AVX2.
+      Tile sizes are clamped to static dims.
+    * Every other linalg op (elementwise, broadcast, transpose, reductions,
+      fills) is tiled with an `scf.forall` over its outer parallel loops and
+      its innermost loop by one vector (`vector-bits` / element bits).
+    * The M/N (or innermost) `scf.for` loops are peeled so that full tiles
+      have static shapes and vectorize without masks; remainder tiles
+      (dynamic shapes) are left to `convert-linalg-to-loops` (masked
+      vectorization of them is future work).
+    * Tiles are vectorized (`linalg::vectorize`, contractions straight to
+      `vector.contract`), the accumulator of the K loop is hoisted into
+      registers (`hoistLoopInvariantSubsets`), and `math.exp`/`tanh`/... are
+      replaced by polynomial approximations so they vectorize.
+
+    Dynamic dims are supported everywhere (the same code serves any batch
+    and sequence length). With `parallel=false` the thread level uses
+    `scf.for` instead of `scf.forall`.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
+           "Width of one vector register in bits (from the target)">,
+    Option<"vectorRegisters", "vector-registers", "int64_t", /*default=*/"32",
+           "Number of architectural vector registers (from the target)">,
+    Option<"parallel", "parallel", "bool", /*default=*/"true",
+           "Emit scf.forall for the outer (thread-level) tiles">,
+    Option<"approximateMath", "approximate-math", "bool", /*default=*/"true",
+           "Replace math.exp and friends by polynomial approximations">
+  ];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect",
+                           "mlir::affine::AffineDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect"];
+}
+
+def LowerStridedCopies : Pass<"attnc-lower-strided-copies"> {
+  let summary = "Turns memref.copy of non-contiguous views into linalg.copy";
+  let description = [{
+    Bufferization copies slices (e.g. of a fused QKV projection) with
+    `memref.copy`. For non-identity layouts, MLIR lowers that to a call of
+    `memrefCopy` from the MLIR C runner library, which a free-standing
+    model `.so` does not have. As `linalg.copy` the copy becomes ordinary
+    loops (and vector code). Contiguous copies stay `memref.copy`, which
+    lowers to `llvm.memcpy`.
+
+    Before:
+    ```mlir
+    memref.copy %view, %buf : memref<?x8xf32, strided<[24, 1], offset: ?>> to memref<?x8xf32>
+    ```
+    After:
+    ```mlir
+    linalg.copy ins(%view : memref<?x8xf32, strided<[24, 1], offset: ?>>) outs(%buf : memref<?x8xf32>)
+    ```
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 #endif // ATTNC_TRANSFORMS_PASSES_TD

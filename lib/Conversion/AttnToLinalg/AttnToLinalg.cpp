@@ -15,6 +15,9 @@
 
 #include "attnc/Dialect/Attn/AttnOps.h"
 
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
 namespace attnc {
 #define GEN_PASS_DEF_CONVERTATTNTOLINALG
 #include "attnc/Conversion/Passes.h.inc"
@@ -33,10 +36,26 @@ struct ConvertAttnToLinalgPass
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
                            arith::ArithDialect, math::MathDialect>();
     target.addIllegalDialect<attn::AttnDialect>();
+    // Imported as tensor ops, lowered here so that bufferization sees only
+    // ops it handles in place.
+    target.addIllegalOp<tensor::ConcatOp, tensor::SplatOp>();
     RewritePatternSet patterns(ctx);
     populateAttnToLinalgConversionPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
-                                      std::move(patterns))))
+                                      std::move(patterns)))) {
+      signalPassFailure();
+      return;
+    }
+    // math.erf has no LLVM intrinsic (and no libm call is wanted in the
+    // .so): expand the f32 erf of attn.erf/attn.gelu to a polynomial.
+    bool hasErf = getOperation()
+                      ->walk([](math::ErfOp) { return WalkResult::interrupt(); })
+                      .wasInterrupted();
+    if (!hasErf)
+      return;
+    RewritePatternSet erf(ctx);
+    populatePolynomialApproximateErfPattern(erf);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(erf))))
       signalPassFailure();
   }
 };
@@ -49,4 +68,6 @@ void attnc::populateAttnToLinalgConversionPatterns(
   lowering::populateContractionLoweringPatterns(patterns);
   lowering::populateDataMovementLoweringPatterns(patterns);
   lowering::populateNormalizationLoweringPatterns(patterns);
+  lowering::populateElementwiseMathLoweringPatterns(patterns);
+  lowering::populateReductionLoweringPatterns(patterns);
 }

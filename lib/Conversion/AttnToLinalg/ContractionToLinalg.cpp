@@ -88,8 +88,80 @@ struct MatMulLowering : public OpConversionPattern<attn::MatMulOp> {
   }
 };
 
+/// attn.gemm -> a linalg.generic over loops [m, n, k] reading a and b
+/// through (possibly transposed) maps, then alpha * acc + beta * c.
+struct GemmLowering : public OpConversionPattern<attn::GemmOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(attn::GemmOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type elementType = resultType.getElementType();
+    Value a = adaptor.getA(), b = adaptor.getB();
+    bool transA = op.getTransA(), transB = op.getTransB();
+    AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+               k = getAffineDimExpr(2, ctx);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(3, 0, transA ? ArrayRef<AffineExpr>{k, m}
+                                    : ArrayRef<AffineExpr>{m, k},
+                       ctx),
+        AffineMap::get(3, 0, transB ? ArrayRef<AffineExpr>{n, k}
+                                    : ArrayRef<AffineExpr>{k, n},
+                       ctx),
+        AffineMap::get(3, 0, {m, n}, ctx)};
+    SmallVector<std::pair<Value, int64_t>> sources = {
+        {a, transA ? 1 : 0}, {b, transB ? 0 : 1}};
+    Value init =
+        linalg::FillOp::create(rewriter, loc, zeroOf(rewriter, loc, elementType),
+                               createEmpty(rewriter, loc, resultType, sources))
+            .getResult(0);
+    Value acc =
+        linalg::GenericOp::create(
+            rewriter, loc, resultType, ValueRange{a, b}, ValueRange{init}, maps,
+            {utils::IteratorType::parallel, utils::IteratorType::parallel,
+             utils::IteratorType::reduction},
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              Value prod = arith::MulFOp::create(nb, l, args[0], args[1]);
+              linalg::YieldOp::create(
+                  nb, l, arith::AddFOp::create(nb, l, args[2], prod).getResult());
+            })
+            .getResult(0);
+
+    double alpha = op.getAlpha().convertToDouble();
+    double beta = op.getBeta().convertToDouble();
+    Value c = adaptor.getC();
+    if (alpha == 1.0 && !c) {
+      rewriter.replaceOp(op, acc);
+      return success();
+    }
+    SmallVector<Value> ins = {acc};
+    if (c)
+      ins.push_back(c);
+    Value alphaV = floatConstant(rewriter, loc, elementType, alpha);
+    Value betaV = floatConstant(rewriter, loc, elementType, beta);
+    Value result = buildElementwiseGeneric(
+        rewriter, loc, resultType, ins,
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          Value y = args[0];
+          if (alpha != 1.0)
+            y = arith::MulFOp::create(nb, l, alphaV, y);
+          if (args.size() > 1) {
+            Value bc = args[1];
+            if (beta != 1.0)
+              bc = arith::MulFOp::create(nb, l, betaV, bc);
+            y = arith::AddFOp::create(nb, l, y, bc);
+          }
+          return y;
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateContractionLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering>(patterns.getContext());
+  patterns.add<MatMulLowering, GemmLowering>(patterns.getContext());
 }

@@ -32,8 +32,238 @@ struct TransposeLowering : public OpConversionPattern<attn::TransposeOp> {
   }
 };
 
+/// Result sizes as index values: constants for static dims, the op's
+/// dynamic size operands (in order) for the rest.
+SmallVector<Value> resultSizes(OpBuilder &b, Location loc,
+                               RankedTensorType type, ValueRange dynamic) {
+  SmallVector<Value> sizes;
+  unsigned next = 0;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    sizes.push_back(type.isDynamicDim(i)
+                        ? dynamic[next++]
+                        : arith::ConstantIndexOp::create(b, loc,
+                                                         type.getDimSize(i)));
+  return sizes;
+}
+
+/// attn.reshape -> tensor.reshape with a shape tensor.
+struct ReshapeLowering : public OpConversionPattern<attn::ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(attn::ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    SmallVector<Value> sizes =
+        resultSizes(rewriter, loc, type, adaptor.getDynamicSizes());
+    auto shapeType =
+        RankedTensorType::get({type.getRank()}, rewriter.getIndexType());
+    Value shape =
+        sizes.empty()
+            ? Value(arith::ConstantOp::create(
+                  rewriter, loc,
+                  DenseElementsAttr::get(shapeType, ArrayRef<Attribute>())))
+            : Value(tensor::FromElementsOp::create(rewriter, loc, shapeType,
+                                                   sizes));
+    rewriter.replaceOpWithNewOp<tensor::ReshapeOp>(op, type,
+                                                   adaptor.getInput(), shape);
+    return success();
+  }
+};
+
+/// attn.expand -> linalg.generic reading the input with broadcasting.
+struct ExpandLowering : public OpConversionPattern<attn::ExpandOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(attn::ExpandOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
+    unsigned rank = type.getRank();
+    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                         type.getElementType(),
+                                         adaptor.getDynamicSizes());
+    SmallVector<AffineMap> maps = {
+        broadcastMap(rewriter.getContext(), inType, type, rank, 0),
+        rewriter.getMultiDimIdentityMap(rank)};
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, type, ValueRange{adaptor.getInput()}, ValueRange{init},
+        maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [](OpBuilder &b, Location l, ValueRange args) {
+          linalg::YieldOp::create(b, l, args[0]);
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+/// attn.gather -> linalg.generic over the result that reads the index,
+/// wraps negative indices, clamps to the valid range and extracts.
+struct GatherLowering : public OpConversionPattern<attn::GatherOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(attn::GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value data = adaptor.getData(), indices = adaptor.getIndices();
+    auto type = cast<RankedTensorType>(op.getType());
+    auto dataType = cast<RankedTensorType>(data.getType());
+    auto idxType = cast<RankedTensorType>(indices.getType());
+    int64_t axis = op.getAxis(), idxRank = idxType.getRank();
+    unsigned rank = type.getRank();
+
+    SmallVector<std::pair<Value, int64_t>> sources;
+    for (int64_t d = 0; d < (int64_t)rank; ++d) {
+      if (d < axis)
+        sources.push_back({data, d});
+      else if (d < axis + idxRank)
+        sources.push_back({indices, d - axis});
+      else
+        sources.push_back({data, d - idxRank + 1});
+    }
+    Value init = createEmpty(rewriter, loc, type, sources);
+    SmallVector<AffineExpr> idxExprs;
+    for (int64_t i = 0; i < idxRank; ++i)
+      idxExprs.push_back(getAffineDimExpr(axis + i, ctx));
+    SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, idxExprs, ctx),
+                                   rewriter.getMultiDimIdentityMap(rank)};
+    Value axisSize = tensor::DimOp::create(rewriter, loc, data, axis);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, type, ValueRange{indices}, ValueRange{init}, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value idx =
+              arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+          Value zero = arith::ConstantIndexOp::create(b, l, 0);
+          Value one = arith::ConstantIndexOp::create(b, l, 1);
+          Value isNeg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                              idx, zero);
+          Value wrapped = arith::AddIOp::create(b, l, idx, axisSize);
+          idx = arith::SelectOp::create(b, l, isNeg, wrapped, idx);
+          Value last = arith::SubIOp::create(b, l, axisSize, one);
+          idx = arith::MaxSIOp::create(b, l, idx, zero);
+          idx = arith::MinSIOp::create(b, l, idx, last);
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < dataType.getRank(); ++d) {
+            if (d < axis)
+              coords.push_back(linalg::IndexOp::create(b, l, d));
+            else if (d == axis)
+              coords.push_back(idx);
+            else
+              coords.push_back(linalg::IndexOp::create(b, l, d + idxRank - 1));
+          }
+          linalg::YieldOp::create(
+              b, l, tensor::ExtractOp::create(b, l, data, coords).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+/// attn.range -> linalg.generic computing start + i * delta.
+struct RangeLowering : public OpConversionPattern<attn::RangeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(attn::RangeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    Type elementType = type.getElementType();
+    Value start = tensor::ExtractOp::create(rewriter, loc, adaptor.getStart(),
+                                           ValueRange{});
+    Value delta = tensor::ExtractOp::create(rewriter, loc, adaptor.getDelta(),
+                                           ValueRange{});
+    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                         elementType,
+                                         adaptor.getDynamicSizes());
+    bool isFloat = isa<FloatType>(elementType);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, type, ValueRange{}, ValueRange{init},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(1)},
+        SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value i = linalg::IndexOp::create(b, l, 0);
+          Value x;
+          if (isFloat) {
+            Value i64 = arith::IndexCastOp::create(b, l, b.getI64Type(), i);
+            x = arith::SIToFPOp::create(b, l, elementType, i64);
+          } else {
+            x = arith::IndexCastOp::create(b, l, elementType, i);
+          }
+          Value scaled = mulScalar(b, l, x, delta, isFloat);
+          linalg::YieldOp::create(b, l, addScalar(b, l, start, scaled, isFloat));
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+/// tensor.concat -> tensor.insert_slice of each operand into an empty
+/// result (bufferizes in place, one copy per operand).
+struct ConcatLowering : public OpConversionPattern<tensor::ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(tensor::ConcatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t axis = op.getDim(), rank = type.getRank();
+    ValueRange inputs = adaptor.getInputs();
+    // Sizes: the first input's dims, the concatenated dim summed.
+    SmallVector<Value> sizes;
+    SmallVector<Value> dynamic;
+    for (int64_t d = 0; d < rank; ++d) {
+      Value size = tensor::DimOp::create(rewriter, loc, inputs[0], d);
+      if (d == axis)
+        for (Value v : inputs.drop_front())
+          size = arith::AddIOp::create(
+              rewriter, loc, size, tensor::DimOp::create(rewriter, loc, v, d));
+      sizes.push_back(size);
+      if (type.isDynamicDim(d))
+        dynamic.push_back(size);
+    }
+    Value result = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                           type.getElementType(), dynamic);
+    Value offset = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    for (Value v : inputs) {
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+      SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+      SmallVector<OpFoldResult> vSizes =
+          tensor::getMixedSizes(rewriter, loc, v);
+      offsets[axis] = offset;
+      result = tensor::InsertSliceOp::create(rewriter, loc, v, result,
+                                             offsets, vSizes, strides);
+      offset = arith::AddIOp::create(
+          rewriter, loc, offset, tensor::DimOp::create(rewriter, loc, v, axis));
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// tensor.splat with dynamic dims -> linalg.fill of an empty tensor.
+struct SplatLowering : public OpConversionPattern<tensor::SplatOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(tensor::SplatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    Value empty = tensor::EmptyOp::create(rewriter, op.getLoc(),
+                                          type.getShape(),
+                                          type.getElementType(),
+                                          adaptor.getDynamicSizes());
+    rewriter.replaceOpWithNewOp<linalg::FillOp>(op, adaptor.getInput(), empty);
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateDataMovementLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<TransposeLowering>(patterns.getContext());
+  patterns.add<TransposeLowering, ReshapeLowering, ExpandLowering,
+               GatherLowering, RangeLowering, ConcatLowering, SplatLowering>(
+      patterns.getContext());
 }

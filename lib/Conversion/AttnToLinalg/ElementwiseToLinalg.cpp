@@ -63,6 +63,28 @@ struct BinaryLowering : public OpConversionPattern<OpTy> {
   Value (*scalar)(OpBuilder &, Location, Value, Value, bool);
 };
 
+/// attn.div: signed or (is_unsigned) unsigned integer division.
+struct DivLowering : public OpConversionPattern<attn::DivOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(attn::DivOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    bool isUnsigned = op.getIsUnsigned();
+    Value result = buildElementwiseGeneric(
+        rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
+        ValueRange{adaptor.getLhs(), adaptor.getRhs()},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          if (isa<FloatType>(args[0].getType()))
+            return arith::DivFOp::create(b, l, args[0], args[1]);
+          if (isUnsigned)
+            return arith::DivUIOp::create(b, l, args[0], args[1]);
+          return arith::DivSIOp::create(b, l, args[0], args[1]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateElementwiseLoweringPatterns(RewritePatternSet &patterns) {
@@ -71,5 +93,5 @@ void lowering::populateElementwiseLoweringPatterns(RewritePatternSet &patterns) 
   patterns.add<BinaryLowering<attn::AddOp>>(ctx, addScalar);
   patterns.add<BinaryLowering<attn::SubOp>>(ctx, subScalar);
   patterns.add<BinaryLowering<attn::MulOp>>(ctx, mulScalar);
-  patterns.add<BinaryLowering<attn::DivOp>>(ctx, divScalar);
+  patterns.add<DivLowering>(ctx);
 }

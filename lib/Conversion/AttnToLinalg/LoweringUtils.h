@@ -57,11 +57,42 @@ mlir::Value mulScalar(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
 mlir::Value divScalar(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
                       mlir::Value y, bool isFloat);
 
+/// One parallel linalg.generic computing `resultType` from `operands`, each
+/// read with numpy broadcasting; `body` maps the scalar operands to the
+/// scalar result.
+mlir::Value buildElementwiseGeneric(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType resultType,
+    mlir::ValueRange operands,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   mlir::ValueRange)>
+        body);
+
+/// A float constant of type `type`.
+mlir::Value floatConstant(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Type type, double value);
+
+/// Reduces `input` over `axes` (dropped from the result) into an
+/// accumulator of `accType` filled with `initValue`; `combine(x, acc)` is
+/// the reduction body (ReductionToLinalg.cpp).
+mlir::Value buildReduction(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
+    llvm::ArrayRef<int64_t> axes, mlir::Type accType, mlir::Value initValue,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   mlir::Value, mlir::Value)>
+        combine);
+
+/// The number of elements of `input` over `axes`, as a scalar of `type`.
+mlir::Value buildElementCount(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value input, llvm::ArrayRef<int64_t> axes,
+                              mlir::Type type);
+
 /// Pattern families (one source file each).
 void populateElementwiseLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateContractionLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateDataMovementLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateNormalizationLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateElementwiseMathLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateReductionLoweringPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace attnc::lowering
 

@@ -110,8 +110,186 @@ struct SoftmaxLowering : public OpConversionPattern<attn::SoftmaxOp> {
   }
 };
 
+/// LogSoftmax: max, sum of exp(x - max), then (x - max) - log(sum).
+struct LogSoftmaxLowering : public OpConversionPattern<attn::LogSoftmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(attn::LogSoftmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    auto elementType = cast<FloatType>(type.getElementType());
+    int64_t axis = op.getAxis();
+    Value negInf = arith::ConstantOp::create(
+        rewriter, loc, elementType,
+        rewriter.getFloatAttr(elementType,
+                              APFloat::getInf(elementType.getFloatSemantics(),
+                                              /*Negative=*/true)));
+    Value max = buildReduction(
+        rewriter, loc, input, {axis}, elementType, negInf,
+        [](OpBuilder &b, Location l, Value x, Value acc) -> Value {
+          return arith::MaximumFOp::create(b, l, x, acc);
+        });
+    // sum(exp(x - max)): a reduction over x that reads max per row.
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = type.getRank();
+    SmallVector<AffineExpr> rowExprs;
+    SmallVector<std::pair<Value, int64_t>> rowSources;
+    SmallVector<utils::IteratorType> iters(rank,
+                                           utils::IteratorType::parallel);
+    iters[axis] = utils::IteratorType::reduction;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis) {
+        rowExprs.push_back(getAffineDimExpr(d, ctx));
+        rowSources.push_back({input, d});
+      }
+    AffineMap rowMap = AffineMap::get(rank, 0, rowExprs, ctx);
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    auto rowType = cast<RankedTensorType>(max.getType());
+    Value sumInit = linalg::FillOp::create(
+                        rewriter, loc, zeroOf(rewriter, loc, elementType),
+                        createEmpty(rewriter, loc, rowType, rowSources))
+                        .getResult(0);
+    Value sum =
+        linalg::GenericOp::create(
+            rewriter, loc, rowType, ValueRange{input, max},
+            ValueRange{sumInit},
+            SmallVector<AffineMap>{identity, rowMap, rowMap}, iters,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value diff = arith::SubFOp::create(b, l, args[0], args[1]);
+              Value e = math::ExpOp::create(b, l, diff);
+              linalg::YieldOp::create(
+                  b, l, arith::AddFOp::create(b, l, args[2], e).getResult());
+            })
+            .getResult(0);
+    SmallVector<std::pair<Value, int64_t>> fullSources;
+    for (int64_t d = 0; d < rank; ++d)
+      fullSources.push_back({input, d});
+    Value outEmpty = createEmpty(rewriter, loc, type, fullSources);
+    auto result = linalg::GenericOp::create(
+        rewriter, loc, type, ValueRange{input, max, sum}, ValueRange{outEmpty},
+        SmallVector<AffineMap>{identity, rowMap, rowMap, identity},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value diff = arith::SubFOp::create(b, l, args[0], args[1]);
+          Value logSum = math::LogOp::create(b, l, args[2]);
+          linalg::YieldOp::create(
+              b, l, arith::SubFOp::create(b, l, diff, logSum).getResult());
+        });
+    rewriter.replaceOp(op, result.getResults());
+    return success();
+  }
+};
+
+/// LayerNorm in three linalg ops, accumulating in f32 (f64 for f64):
+/// sum(x); sum((x - mean)^2) (two passes: no cancellation from
+/// E[x^2] - E[x]^2); then (x - mean) * rsqrt(var + eps) * scale + bias.
+struct LayerNormLowering : public OpConversionPattern<attn::LayerNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(attn::LayerNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    auto elementType = cast<FloatType>(type.getElementType());
+    FloatType acc = elementType.getWidth() > 32
+                        ? elementType
+                        : cast<FloatType>(rewriter.getF32Type());
+    int64_t rank = type.getRank(), axis = op.getAxis();
+    SmallVector<int64_t> axes;
+    for (int64_t d = axis; d < rank; ++d)
+      axes.push_back(d);
+    auto widen = [&](OpBuilder &b, Location l, Value x) -> Value {
+      return x.getType() == acc ? x
+                                : Value(arith::ExtFOp::create(b, l, acc, x));
+    };
+    Value zero = zeroOf(rewriter, loc, acc);
+    Value count = buildElementCount(rewriter, loc, input, axes, acc);
+    Value sum = buildReduction(
+        rewriter, loc, input, axes, acc, zero,
+        [&](OpBuilder &b, Location l, Value x, Value s) -> Value {
+          return arith::AddFOp::create(b, l, s, widen(b, l, x));
+        });
+
+    SmallVector<AffineExpr> rowExprs;
+    SmallVector<utils::IteratorType> iters;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (d < axis) {
+        rowExprs.push_back(getAffineDimExpr(d, ctx));
+        iters.push_back(utils::IteratorType::parallel);
+      } else {
+        iters.push_back(utils::IteratorType::reduction);
+      }
+    }
+    AffineMap rowMap = AffineMap::get(rank, 0, rowExprs, ctx);
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    auto rowType = cast<RankedTensorType>(sum.getType());
+    SmallVector<std::pair<Value, int64_t>> rowSources, fullSources;
+    for (int64_t d = 0; d < rank; ++d) {
+      fullSources.push_back({input, d});
+      if (d < axis)
+        rowSources.push_back({input, d});
+    }
+    Value sqInit = linalg::FillOp::create(
+                       rewriter, loc, zero,
+                       createEmpty(rewriter, loc, rowType, rowSources))
+                       .getResult(0);
+    Value sqSum =
+        linalg::GenericOp::create(
+            rewriter, loc, rowType, ValueRange{input, sum}, ValueRange{sqInit},
+            SmallVector<AffineMap>{identity, rowMap, rowMap}, iters,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value mean = arith::DivFOp::create(b, l, args[1], count);
+              Value d = arith::SubFOp::create(b, l, widen(b, l, args[0]), mean);
+              Value sq = arith::MulFOp::create(b, l, d, d);
+              linalg::YieldOp::create(
+                  b, l, arith::AddFOp::create(b, l, args[2], sq).getResult());
+            })
+            .getResult(0);
+
+    Value eps = floatConstant(rewriter, loc, acc,
+                              op.getEpsilon().convertToDouble());
+    Value one = floatConstant(rewriter, loc, acc, 1.0);
+    SmallVector<Value> ins = {input, sum, sqSum, adaptor.getScale()};
+    if (adaptor.getBias())
+      ins.push_back(adaptor.getBias());
+    SmallVector<AffineMap> maps = {identity, rowMap, rowMap};
+    for (Value v : ArrayRef<Value>(ins).drop_front(3))
+      maps.push_back(
+          broadcastMap(ctx, cast<RankedTensorType>(v.getType()), type, rank, 0));
+    maps.push_back(identity);
+    Value outEmpty = createEmpty(rewriter, loc, type, fullSources);
+    bool hasBias = static_cast<bool>(adaptor.getBias());
+    auto result = linalg::GenericOp::create(
+        rewriter, loc, type, ins, ValueRange{outEmpty}, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value mean = arith::DivFOp::create(b, l, args[1], count);
+          Value var = arith::DivFOp::create(b, l, args[2], count);
+          Value inv = arith::DivFOp::create(
+              b, l, one,
+              math::SqrtOp::create(b, l, arith::AddFOp::create(b, l, var, eps)));
+          Value y = arith::MulFOp::create(
+              b, l, arith::SubFOp::create(b, l, widen(b, l, args[0]), mean),
+              inv);
+          y = arith::MulFOp::create(b, l, y, widen(b, l, args[3]));
+          if (hasBias)
+            y = arith::AddFOp::create(b, l, y, widen(b, l, args[4]));
+          if (y.getType() != elementType)
+            y = arith::TruncFOp::create(b, l, elementType, y);
+          linalg::YieldOp::create(b, l, y);
+        });
+    rewriter.replaceOp(op, result.getResults());
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateNormalizationLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<SoftmaxLowering>(patterns.getContext());
+  patterns.add<SoftmaxLowering, LogSoftmaxLowering, LayerNormLowering>(
+      patterns.getContext());
 }

@@ -57,4 +57,88 @@ def Attn_SoftmaxOp : Attn_Op<"softmax",
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// attn.log_softmax
+//===----------------------------------------------------------------------===//
+
+def Attn_LogSoftmaxOp : Attn_Op<"log_softmax",
+    [Pure, SameOperandsAndResultType]> {
+  let summary = "Logarithm of softmax along one axis";
+  let description = [{
+    `output = (input - max) - log(sum(exp(input - max)))` along `axis`
+    (ONNX `LogSoftmax`, opset 13 semantics; non-negative `axis`).
+
+    ```mlir
+    %p = attn.log_softmax %logits {axis = 1} : tensor<?x50257xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Attn_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// attn.layer_norm
+//===----------------------------------------------------------------------===//
+
+def Attn_LayerNormOp : Attn_Op<"layer_norm",
+    [Pure,
+     AllElementTypesMatch<["input", "scale", "output"]>]> {
+  let summary = "Layer normalization over the trailing dims from `axis`";
+  let description = [{
+    ONNX `LayerNormalization` (opset 17), first output only: with the dims
+    `axis..rank-1` as one group per leading index,
+    `output = (x - mean) / sqrt(var + epsilon) * scale + bias`, where
+    `var` is the biased variance. `scale` and `bias` (optional) broadcast
+    to the normalized dims `input.shape[axis:]`. Mean and variance are
+    computed in two passes in f32 (f64 for f64 inputs), whatever the input
+    precision.
+
+    ```mlir
+    %y = attn.layer_norm %x, %gamma, %beta {axis = 2, epsilon = 1.0e-05 : f32}
+        : (tensor<?x?x768xf32>, tensor<768xf32>, tensor<768xf32>) -> tensor<?x?x768xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$input, Attn_FloatTensor:$scale,
+                       Optional<Attn_FloatTensor>:$bias, I64Attr:$axis,
+                       F32Attr:$epsilon);
+  let results = (outs Attn_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// attn.gemm
+//===----------------------------------------------------------------------===//
+
+def Attn_GemmOp : Attn_Op<"gemm",
+    [Pure,
+     AllElementTypesMatch<["a", "b", "output"]>]> {
+  let summary = "General matrix multiply: alpha * op(a) * op(b) + beta * c";
+  let description = [{
+    ONNX `Gemm`: `a` and `b` are matrices, transposed first when `trans_a`
+    / `trans_b` is set, so that `op(a)` is `[M, K]` and `op(b)` is `[K, N]`.
+    The optional `c` broadcasts to `[M, N]` (numpy rules); without it the
+    result is `alpha * op(a) * op(b)`.
+
+    ```mlir
+    %y = attn.gemm %x, %w, %b {trans_b, alpha = 1.0 : f32, beta = 1.0 : f32}
+        : (tensor<?x512xf32>, tensor<256x512xf32>, tensor<256xf32>) -> tensor<?x256xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$a, Attn_FloatTensor:$b,
+                       Optional<Attn_FloatTensor>:$c,
+                       DefaultValuedAttr<F32Attr, "1.0">:$alpha,
+                       DefaultValuedAttr<F32Attr, "1.0">:$beta,
+                       UnitAttr:$trans_a, UnitAttr:$trans_b);
+  let results = (outs Attn_FloatTensor:$output);
+  let assemblyFormat = [{
+    $a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // ATTNC_DIALECT_ATTN_ATTNNNOPS_TD

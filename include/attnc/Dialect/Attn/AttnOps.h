@@ -12,9 +12,12 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Dialect/Traits.h"
+
+#include "attnc/Dialect/Attn/AttnEnums.h.inc"
 
 namespace attnc::attn {
 /// Verifies that the result shape of a broadcasting elementwise op is the

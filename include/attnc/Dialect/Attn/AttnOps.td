@@ -15,5 +15,7 @@
 include "attnc/Dialect/Attn/AttnTensorOps.td"
 include "attnc/Dialect/Attn/AttnElementwiseOps.td"
 include "attnc/Dialect/Attn/AttnNNOps.td"
+include "attnc/Dialect/Attn/AttnReductionOps.td"
+include "attnc/Dialect/Attn/AttnShapeOps.td"
 
 #endif // ATTNC_DIALECT_ATTN_ATTNOPS_TD

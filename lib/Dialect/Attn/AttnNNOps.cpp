@@ -1,0 +1,157 @@
+//===- AttnNNOps.cpp - Verifiers of reductions and NN ops -----------------===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Verifiers of attn.reduce, attn.log_softmax, attn.layer_norm and
+// attn.gemm, and the definitions of the attn enums (AttnEnums.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Dialect/Attn/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+using namespace mlir;
+using namespace attnc::attn;
+
+#include "attnc/Dialect/Attn/AttnEnums.cpp.inc"
+
+/// Two dims agree when either is dynamic or both are equal.
+static bool compatible(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// Checks that `operand` broadcasts (numpy rules, aligned right) to
+/// `target`; `what` names the operand in the message.
+static LogicalResult verifyBroadcastsTo(Operation *op, StringRef what,
+                                        RankedTensorType operand,
+                                        ArrayRef<int64_t> target) {
+  int64_t offset = static_cast<int64_t>(target.size()) - operand.getRank();
+  if (offset < 0)
+    return op->emitOpError()
+           << what << " has rank " << operand.getRank() << ", more than the "
+           << target.size() << " dims it broadcasts to";
+  for (int64_t i = 0; i < operand.getRank(); ++i) {
+    int64_t d = operand.getDimSize(i);
+    if (d != 1 && !compatible(d, target[i + offset]))
+      return op->emitOpError()
+             << what << " dim " << i << " is " << d
+             << ", which does not broadcast to " << target[i + offset];
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ReduceOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReduceOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getOutput().getType());
+  ArrayRef<int64_t> axes = getAxes();
+  int64_t rank = in.getRank();
+  if (axes.empty())
+    return emitOpError("axes must not be empty");
+  for (auto [i, a] : llvm::enumerate(axes)) {
+    if (a < 0 || a >= rank)
+      return emitOpError("axis ")
+             << a << " is out of range [0, " << rank << ")";
+    if (i > 0 && axes[i - 1] >= a)
+      return emitOpError("axes must be sorted and unique");
+  }
+  if (in.getElementType().isInteger(1))
+    return emitOpError("cannot reduce bool tensors");
+  SmallVector<int64_t> expected;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!llvm::is_contained(axes, d))
+      expected.push_back(in.getDimSize(d));
+    else if (getKeepdims())
+      expected.push_back(1);
+  }
+  if (out.getRank() != static_cast<int64_t>(expected.size()))
+    return emitOpError("result rank ")
+           << out.getRank() << " must be " << expected.size();
+  for (auto [i, d] : llvm::enumerate(expected))
+    if (!compatible(out.getDimSize(i), d))
+      return emitOpError("result dim ")
+             << i << " is " << out.getDimSize(i) << ", expected " << d;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LogSoftmaxOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LogSoftmaxOp::verify() {
+  int64_t rank = cast<RankedTensorType>(getInput().getType()).getRank();
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ")
+           << axis << " is out of range [0, " << rank << ")";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LayerNormOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LayerNormOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getOutput().getType());
+  int64_t rank = in.getRank(), axis = getAxis();
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ")
+           << axis << " is out of range [0, " << rank << ")";
+  if (out.getRank() != rank)
+    return emitOpError("result rank must equal input rank");
+  for (int64_t i = 0; i < rank; ++i)
+    if (!compatible(in.getDimSize(i), out.getDimSize(i)))
+      return emitOpError("result dim ") << i << " is " << out.getDimSize(i)
+                                        << ", input has " << in.getDimSize(i);
+  ArrayRef<int64_t> normalized = in.getShape().drop_front(axis);
+  if (failed(verifyBroadcastsTo(*this, "scale",
+                                cast<RankedTensorType>(getScale().getType()),
+                                normalized)))
+    return failure();
+  if (getBias() &&
+      getElementTypeOrSelf(getBias().getType()) != in.getElementType())
+    return emitOpError("bias element type must match the input");
+  if (getBias() &&
+      failed(verifyBroadcastsTo(*this, "bias",
+                                cast<RankedTensorType>(getBias().getType()),
+                                normalized)))
+    return failure();
+  if (getEpsilon().convertToDouble() < 0)
+    return emitOpError("epsilon must not be negative");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// GemmOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GemmOp::verify() {
+  auto a = cast<RankedTensorType>(getA().getType());
+  auto b = cast<RankedTensorType>(getB().getType());
+  auto out = cast<RankedTensorType>(getOutput().getType());
+  if (a.getRank() != 2 || b.getRank() != 2 || out.getRank() != 2)
+    return emitOpError("a, b and the result must be matrices, got ranks ")
+           << a.getRank() << ", " << b.getRank() << " and " << out.getRank();
+  int64_t m = a.getDimSize(getTransA() ? 1 : 0);
+  int64_t ka = a.getDimSize(getTransA() ? 0 : 1);
+  int64_t kb = b.getDimSize(getTransB() ? 1 : 0);
+  int64_t n = b.getDimSize(getTransB() ? 0 : 1);
+  if (!compatible(ka, kb))
+    return emitOpError("contraction dims differ: op(a) has ")
+           << ka << ", op(b) has " << kb;
+  if (!compatible(out.getDimSize(0), m) || !compatible(out.getDimSize(1), n))
+    return emitOpError("result type ")
+           << out << " does not match [M, N] = [" << m << ", " << n << "]";
+  if (getC())
+    return verifyBroadcastsTo(
+        *this, "c", cast<RankedTensorType>(getC().getType()), out.getShape());
+  return success();
+}

@@ -1,0 +1,92 @@
+//===- AttnShapeOps.cpp - Verifiers of reshapes, broadcasts, gathers ------===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Dialect/Attn/AttnOps.h"
+
+using namespace mlir;
+using namespace attnc::attn;
+
+/// Ops with computed shapes carry one `index` operand per dynamic result dim.
+static LogicalResult verifyDynamicSizes(Operation *op, RankedTensorType type,
+                                        ValueRange sizes) {
+  auto in = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+  if (in && op->getNumResults() == 1 && isa<ReshapeOp, ExpandOp>(op) &&
+      in.getElementType() != type.getElementType())
+    return op->emitOpError("input and result element types differ");
+  if (static_cast<int64_t>(sizes.size()) != type.getNumDynamicDims())
+    return op->emitOpError("expects ")
+           << type.getNumDynamicDims() << " dynamic sizes for result type "
+           << type << ", got " << sizes.size();
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getOutput().getType());
+  if (failed(verifyDynamicSizes(*this, out, getDynamicSizes())))
+    return failure();
+  if (in.hasStaticShape() && out.hasStaticShape() &&
+      in.getNumElements() != out.getNumElements())
+    return emitOpError("cannot reshape ")
+           << in.getNumElements() << " elements into " << out;
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType() && getType().hasStaticShape())
+    return getInput();
+  return {};
+}
+
+LogicalResult ExpandOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getOutput().getType());
+  if (failed(verifyDynamicSizes(*this, out, getDynamicSizes())))
+    return failure();
+  if (in.getRank() > out.getRank())
+    return emitOpError("cannot expand rank ")
+           << in.getRank() << " to rank " << out.getRank();
+  int64_t offset = out.getRank() - in.getRank();
+  for (int64_t i = 0; i < in.getRank(); ++i) {
+    int64_t a = in.getDimSize(i), b = out.getDimSize(i + offset);
+    if (a == 1 || ShapedType::isDynamic(a) || ShapedType::isDynamic(b) ||
+        a == b)
+      continue;
+    return emitOpError("input dim ")
+           << i << " of size " << a << " cannot expand to " << b;
+  }
+  return success();
+}
+
+LogicalResult GatherOp::verify() {
+  auto data = cast<RankedTensorType>(getData().getType());
+  auto indices = cast<RankedTensorType>(getIndices().getType());
+  auto out = cast<RankedTensorType>(getOutput().getType());
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= data.getRank())
+    return emitOpError("axis ") << axis << " is out of range for rank "
+                                << data.getRank();
+  if (out.getElementType() != data.getElementType())
+    return emitOpError("result element type must match the data");
+  if (out.getRank() != data.getRank() - 1 + indices.getRank())
+    return emitOpError("result rank must be ")
+           << data.getRank() - 1 + indices.getRank();
+  return success();
+}
+
+LogicalResult RangeOp::verify() {
+  auto start = cast<RankedTensorType>(getStart().getType());
+  auto delta = cast<RankedTensorType>(getDelta().getType());
+  auto out = cast<RankedTensorType>(getOutput().getType());
+  if (start.getRank() != 0 || delta.getRank() != 0)
+    return emitOpError("start and delta must be scalars (rank 0)");
+  if (out.getRank() != 1)
+    return emitOpError("result must be rank 1");
+  if (start.getElementType() != out.getElementType() ||
+      delta.getElementType() != out.getElementType())
+    return emitOpError("start, delta and result must have one element type");
+  return verifyDynamicSizes(*this, out, getDynamicSizes());
+}

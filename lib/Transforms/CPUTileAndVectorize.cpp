@@ -1,0 +1,451 @@
+//===- CPUTileAndVectorize.cpp - CPU tiling and vectorization -------------===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Tiles every linalg op on tensors for the CPU (a thread-level scf.forall
+// tile, then cache/register tiles in scf.for loops), peels the tiled loops so
+// that full tiles are static, vectorizes the tiles and hoists contraction
+// accumulators into registers. See the pass description in Passes.td.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Transforms/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/Transforms/Approximation.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Interfaces/ValueBoundsOpInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+
+namespace attnc {
+#define GEN_PASS_DEF_CPUTILEANDVECTORIZE
+#include "attnc/Transforms/Passes.h.inc"
+} // namespace attnc
+
+using namespace mlir;
+
+namespace {
+
+/// Marks the scf.for loops that must be peeled into full and partial tiles.
+constexpr llvm::StringLiteral kPeelAttr = "attnc.peel";
+
+/// How one linalg op is tiled: `outer` sizes for the thread-level loop
+/// (0 = not tiled), `inner` sizes for the scf.for nest, the loop order of the
+/// inner nest, and which dims' inner loops are peeled.
+struct TilingPlan {
+  SmallVector<int64_t> outer, middle, inner, interchange;
+  SmallVector<unsigned> peel;
+};
+
+int64_t floorPow2(int64_t x) {
+  int64_t p = 1;
+  while (p * 2 <= x)
+    p *= 2;
+  return p;
+}
+
+/// The widest element type of the op's operands in bits (at least 8).
+unsigned maxElementBits(linalg::LinalgOp op) {
+  unsigned bits = 8;
+  for (Value v : op->getOperands())
+    if (auto t = dyn_cast<ShapedType>(v.getType()))
+      if (t.getElementType().isIntOrFloat())
+        bits = std::max(bits, t.getElementType().getIntOrFloatBitWidth());
+  return bits;
+}
+
+/// Clamps a tile size to a static loop range (a tile larger than a static
+/// dim would make a dynamic tile that does not vectorize).
+int64_t clampTo(int64_t tile, int64_t range) {
+  if (tile == 0 || ShapedType::isDynamic(range))
+    return tile;
+  return std::min(tile, std::max<int64_t>(range, 1));
+}
+
+struct CPUTileAndVectorize
+    : public attnc::impl::CPUTileAndVectorizeBase<CPUTileAndVectorize> {
+  using Base::Base;
+
+  std::optional<TilingPlan> planContraction(linalg::LinalgOp op) const;
+  TilingPlan planGeneric(linalg::LinalgOp op) const;
+  LogicalResult tileOp(RewriterBase &rewriter, linalg::LinalgOp op,
+                       const TilingPlan &plan) const;
+  void runOnOperation() override;
+};
+
+std::optional<TilingPlan>
+CPUTileAndVectorize::planContraction(linalg::LinalgOp op) const {
+  if (!linalg::isaContractionOpInterface(op) || op.getNumDpsInits() != 1)
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->m.empty() || dims->n.size() != 1 ||
+      dims->k.size() != 1 ||
+      dims->batch.size() + dims->m.size() + 2 !=
+          static_cast<size_t>(op.getNumLoops()))
+    return std::nullopt;
+  // x[b, s, k] . w[k, n] has two M dims (b and s, w is shared): the
+  // innermost one is the GEMM's M, the others are tiled by 1 like batches.
+  SmallVector<unsigned> outerDims(dims->batch.begin(), dims->batch.end());
+  outerDims.append(dims->m.begin(), dims->m.end() - 1);
+  unsigned m = dims->m.back(), n = dims->n[0], k = dims->k[0];
+  // The register tile: nr = two vectors of lanes, mr rows such that 2*mr
+  // accumulators, two B vectors and an A broadcast fit the register file.
+  int64_t lanes = std::max<int64_t>(vectorBits / maxElementBits(op), 1);
+  int64_t nr = 2 * lanes;
+  int64_t mr = floorPow2(std::clamp<int64_t>((vectorRegisters - 4) / 2, 1, 8));
+  // The thread/cache tile: 8 register rows by 4 register columns (64x128
+  // for AVX-512), and K blocks such that a kc x nr panel of B (reused by
+  // the 8 register tiles of M) fills half of a 32 KiB L1 data cache.
+  int64_t mc = 8 * mr, nc = 4 * nr;
+  int64_t kc = std::max<int64_t>(
+      16384 / (nr * (maxElementBits(op) / 8)), 1);
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  TilingPlan plan;
+  unsigned numLoops = op.getNumLoops();
+  plan.outer.assign(numLoops, 0);
+  plan.inner.assign(numLoops, 0);
+  for (unsigned b : outerDims)
+    plan.outer[b] = 1;
+  plan.outer[m] = clampTo(mc, ranges[m]);
+  plan.outer[n] = clampTo(nc, ranges[n]);
+  plan.middle.assign(numLoops, 0);
+  if (ShapedType::isDynamic(ranges[k]) || ranges[k] > kc)
+    plan.middle[k] = kc;
+  plan.inner[m] = clampTo(mr, ranges[m]);
+  plan.inner[n] = clampTo(nr, ranges[n]);
+  plan.inner[k] = 1;
+  llvm::sort(outerDims);
+  for (unsigned b : outerDims)
+    plan.interchange.push_back(b);
+  // N outside M: the B panel stays in L1 while M register tiles pass over.
+  plan.interchange.append({n, m, k});
+  plan.peel = {m, n};
+  return plan;
+}
+
+TilingPlan CPUTileAndVectorize::planGeneric(linalg::LinalgOp op) const {
+  unsigned numLoops = op.getNumLoops();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  int64_t lanes = std::max<int64_t>(vectorBits / maxElementBits(op), 1);
+  TilingPlan plan;
+  plan.outer.assign(numLoops, 0);
+  plan.inner.assign(numLoops, 1);
+  unsigned last = numLoops - 1;
+  // Threads share the outer parallel loops; the innermost loop is one vector.
+  for (unsigned d = 0; d < last; ++d)
+    if (iterators[d] == utils::IteratorType::parallel)
+      plan.outer[d] = 1;
+  for (unsigned d = 0; d < last; ++d)
+    if (plan.outer[d] == 1)
+      plan.inner[d] = 0; // already 1 after the outer tiling
+  plan.inner[last] = clampTo(lanes, ranges[last]);
+  for (unsigned d = 0; d < numLoops; ++d)
+    plan.interchange.push_back(d);
+  plan.peel = {last};
+  return plan;
+}
+
+LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
+                                          linalg::LinalgOp op,
+                                          const TilingPlan &plan) const {
+  auto toOfr = [&](ArrayRef<int64_t> sizes) {
+    return llvm::map_to_vector(sizes, [&](int64_t s) -> OpFoldResult {
+      return rewriter.getIndexAttr(s);
+    });
+  };
+  Operation *current = op;
+  if (llvm::any_of(plan.outer, [](int64_t s) { return s != 0; })) {
+    scf::SCFTilingOptions options;
+    options.setLoopType(parallel ? scf::SCFTilingOptions::LoopType::ForallOp
+                                 : scf::SCFTilingOptions::LoopType::ForOp);
+    options.setTileSizes(toOfr(plan.outer));
+    rewriter.setInsertionPoint(current);
+    FailureOr<scf::SCFTilingResult> tiled =
+        scf::tileUsingSCF(rewriter, cast<TilingInterface>(current), options);
+    if (failed(tiled))
+      return failure();
+    rewriter.replaceOp(current, tiled->replacements);
+    current = tiled->tiledOps.back();
+  }
+  if (llvm::any_of(plan.middle, [](int64_t s) { return s != 0; })) {
+    scf::SCFTilingOptions options;
+    options.setTileSizes(toOfr(plan.middle));
+    rewriter.setInsertionPoint(current);
+    FailureOr<scf::SCFTilingResult> tiled =
+        scf::tileUsingSCF(rewriter, cast<TilingInterface>(current), options);
+    if (failed(tiled))
+      return failure();
+    rewriter.replaceOp(current, tiled->replacements);
+    current = tiled->tiledOps.back();
+  }
+  if (llvm::all_of(plan.inner, [](int64_t s) { return s == 0; }))
+    return success();
+  scf::SCFTilingOptions options;
+  options.setTileSizes(toOfr(plan.inner));
+  options.setInterchange(plan.interchange);
+  rewriter.setInsertionPoint(current);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(current), options);
+  if (failed(tiled))
+    return failure();
+  rewriter.replaceOp(current, tiled->replacements);
+  // Loops are generated for the non-zero sizes in interchange order.
+  unsigned loop = 0;
+  for (int64_t d : plan.interchange) {
+    if (plan.inner[d] == 0)
+      continue;
+    if (loop < tiled->loops.size() && llvm::is_contained(plan.peel, d))
+      tiled->loops[loop]->setAttr(kPeelAttr, rewriter.getUnitAttr());
+    ++loop;
+  }
+  return success();
+}
+
+/// Applies the canonicalization patterns of every loaded dialect and op,
+/// plus `extra`.
+LogicalResult canonicalize(Operation *root,
+                           function_ref<void(RewritePatternSet &)> extra = {}) {
+  MLIRContext *ctx = root->getContext();
+  RewritePatternSet patterns(ctx);
+  for (Dialect *dialect : ctx->getLoadedDialects())
+    dialect->getCanonicalizationPatterns(patterns);
+  for (RegisteredOperationName op : ctx->getRegisteredOperations())
+    op.getCanonicalizationPatterns(patterns, ctx);
+  if (extra)
+    extra(patterns);
+  return applyPatternsGreedily(root, std::move(patterns));
+}
+
+/// Vectorizes a static register tile of a contraction, `C[m, n] += A[m, k] *
+/// B[k, n]` with every loop but M and N of size 1 (K is tiled by 1), as one
+/// outer product: a column of A (mr elements), a row of B (nr elements) and
+/// the mr x nr accumulator, i.e. mr broadcasts and mr*nr/lanes FMAs. Other
+/// unit dims (batches, broadcast operands) are indexed at 0. linalg's
+/// generic vectorizer would produce broadcasting reads and a multi-reduction
+/// instead, which do not lower to FMAs.
+LogicalResult vectorizeContractionTile(RewriterBase &rewriter,
+                                       linalg::LinalgOp op) {
+  if (!linalg::isaContractionOpInterface(op) || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics() ||
+      op.hasDynamicShape())
+    return failure();
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->m.empty() || dims->n.size() != 1 ||
+      dims->k.size() != 1)
+    return failure();
+  unsigned m = dims->m.back(), n = dims->n[0];
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (unsigned d = 0; d < ranges.size(); ++d)
+    if (d != m && d != n && ranges[d] != 1)
+      return failure();
+  Type elementType = getElementTypeOrSelf(op.getDpsInits()[0].getType());
+  if (!isa<FloatType>(elementType))
+    return failure();
+  for (OpOperand *in : op.getDpsInputOperands())
+    if (getElementTypeOrSelf(in->get().getType()) != elementType)
+      return failure();
+
+  MLIRContext *ctx = rewriter.getContext();
+  Location loc = op.getLoc();
+  OpOperand *lhs = op.getDpsInputOperand(0), *rhs = op.getDpsInputOperand(1);
+  OpOperand *out = op.getDpsInitOperand(0);
+  AffineExpr mExpr = getAffineDimExpr(m, ctx), nExpr = getAffineDimExpr(n, ctx);
+  // The position of `e` among the results of `operand`'s map.
+  auto position = [&](OpOperand *operand,
+                      AffineExpr e) -> std::optional<unsigned> {
+    return op.getMatchingIndexingMap(operand).getResultPosition(e);
+  };
+  std::optional<unsigned> am = position(lhs, mExpr), bn = position(rhs, nExpr);
+  std::optional<unsigned> cm = position(out, mExpr), cn = position(out, nExpr);
+  // The A operand must be the one with M (swap for B . A forms).
+  if (!am || !bn) {
+    std::swap(lhs, rhs);
+    am = position(lhs, mExpr);
+    bn = position(rhs, nExpr);
+  }
+  if (!am || !bn || !cm || !cn)
+    return failure();
+  int64_t mr = ranges[m], nr = ranges[n];
+
+  Value pad = arith::ConstantOp::create(rewriter, loc, elementType,
+                                        rewriter.getZeroAttr(elementType));
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  auto mapOf = [&](Value source, ArrayRef<unsigned> positions) {
+    auto type = cast<RankedTensorType>(source.getType());
+    SmallVector<AffineExpr> exprs;
+    for (unsigned p : positions)
+      exprs.push_back(getAffineDimExpr(p, ctx));
+    return AffineMap::get(type.getRank(), 0, exprs, ctx);
+  };
+  auto read = [&](Value source, ArrayRef<unsigned> positions,
+                  ArrayRef<int64_t> shape) -> Value {
+    auto type = cast<RankedTensorType>(source.getType());
+    SmallVector<Value> indices(type.getRank(), zero);
+    SmallVector<bool> inBounds(shape.size(), true);
+    return vector::TransferReadOp::create(
+        rewriter, loc, VectorType::get(shape, elementType), source, indices,
+        pad, mapOf(source, positions), inBounds);
+  };
+  Value a = read(lhs->get(), {*am}, {mr});
+  Value b = read(rhs->get(), {*bn}, {nr});
+  // The accumulator as mr x nr, whatever the order of M and N in C.
+  Value c = read(out->get(), {*cm, *cn}, {mr, nr});
+  Value product = vector::OuterProductOp::create(
+      rewriter, loc, c.getType(), a, b, c, vector::CombiningKind::ADD);
+  auto outType = cast<RankedTensorType>(out->get().getType());
+  SmallVector<Value> indices(outType.getRank(), zero);
+  Value written =
+      vector::TransferWriteOp::create(
+          rewriter, loc, product, out->get(), indices,
+          AffineMapAttr::get(mapOf(out->get(), {*cm, *cn})),
+          rewriter.getBoolArrayAttr({true, true}))
+          .getResult();
+  rewriter.replaceOp(op, written);
+  return success();
+}
+
+void CPUTileAndVectorize::runOnOperation() {
+  func::FuncOp func = getOperation();
+  MLIRContext *ctx = &getContext();
+  IRRewriter rewriter(ctx);
+
+  // 1. Tile. Only top-level linalg ops on tensors, in program order.
+  SmallVector<linalg::LinalgOp> candidates;
+  func.walk([&](linalg::LinalgOp op) {
+    if (op.hasPureTensorSemantics() && op.getNumLoops() > 0 &&
+        !op->getParentOfType<scf::ForOp>() &&
+        !op->getParentOfType<scf::ForallOp>())
+      candidates.push_back(op);
+  });
+  for (linalg::LinalgOp op : candidates) {
+    std::optional<TilingPlan> plan = planContraction(op);
+    if (!plan)
+      plan = planGeneric(op);
+    // An op that cannot be tiled stays as it is (scalar loops later).
+    (void)tileOp(rewriter, op, *plan);
+  }
+
+  // 2. Peel the marked loops, outermost first; clones of nested marked loops
+  //    in partial iterations are peeled in later rounds.
+  while (true) {
+    scf::ForOp next;
+    func.walk<WalkOrder::PreOrder>([&](scf::ForOp loop) {
+      if (!loop->hasAttr(kPeelAttr))
+        return WalkResult::advance();
+      next = loop;
+      return WalkResult::interrupt();
+    });
+    if (!next)
+      break;
+    next->removeAttr(kPeelAttr);
+    scf::ForOp partial;
+    rewriter.setInsertionPoint(next);
+    if (succeeded(scf::peelForLoopAndSimplifyBounds(rewriter, next, partial)) &&
+        partial)
+      partial->removeAttr(kPeelAttr);
+  }
+  if (failed(canonicalize(func)))
+    return signalPassFailure();
+
+  // 3. Vectorize the full (static) tiles.
+  SmallVector<linalg::LinalgOp> tiles;
+  func.walk([&](linalg::LinalgOp op) {
+    if (op->getParentOfType<scf::ForOp>() ||
+        op->getParentOfType<scf::ForallOp>())
+      tiles.push_back(op);
+  });
+  for (linalg::LinalgOp op : tiles) {
+    // Remainder tiles (dynamic shapes) stay scalar: masked vectorization
+    // produces vector.mask ops that fail verification in MLIR 22 here.
+    if (op.hasDynamicShape())
+      continue;
+    // Vectors of i1 are bit-packed in memory while memrefs of i1 hold one
+    // byte per element: leave bool tiles scalar.
+    if (llvm::any_of(op->getOperandTypes(), [](Type t) {
+          Type e = getElementTypeOrSelf(t);
+          return e.isIntOrFloat() && e.getIntOrFloatBitWidth() < 8;
+        }))
+      continue;
+    rewriter.setInsertionPoint(op);
+    if (succeeded(vectorizeContractionTile(rewriter, op)))
+      continue;
+    SmallVector<int64_t> vectorSizes;
+    if (!linalg::hasVectorizationImpl(op) ||
+        failed(linalg::vectorizeOpPrecondition(op, vectorSizes)))
+      continue;
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::VectorizationResult> result = linalg::vectorize(
+        rewriter, op, vectorSizes, /*inputScalableVecDims=*/{},
+        /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
+        /*assumeDynamicDimsMatchVecSizes=*/false,
+        /*createNamedContraction=*/true);
+    if (failed(result))
+      continue;
+    if (result->replacements.empty())
+      rewriter.eraseOp(op);
+    else
+      rewriter.replaceOp(op, result->replacements);
+  }
+
+  // Contractions become outer products (broadcast + FMA per row) before
+  // the unit-dim cleanups below could turn a K=1 contract into mul + add.
+  {
+    RewritePatternSet patterns(ctx);
+    vector::populateVectorContractLoweringPatterns(
+        patterns, vector::VectorContractLowering::OuterProduct);
+    vector::populateVectorTransposeLoweringPatterns(
+        patterns, vector::VectorTransposeLowering::EltWise);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+  }
+
+  // 4. Keep the contraction accumulators in registers across the K loop:
+  //    hoist the loop-invariant slice and transfer pairs on the loops'
+  //    iter_args (innermost loops first, so values keep moving out), then
+  //    fold the remaining slices into transfers and drop unit dims. Hoisting
+  //    runs first: folding a slice into only the read of a read/write pair
+  //    would hide the pair.
+  auto hoist = [&]() {
+    SmallVector<LoopLikeOpInterface> loops;
+    func.walk([&](LoopLikeOpInterface loop) { loops.push_back(loop); });
+    for (LoopLikeOpInterface loop : loops) {
+      moveLoopInvariantCode(loop);
+      if (isa<scf::ForOp>(loop))
+        (void)hoistLoopInvariantSubsets(rewriter, loop);
+    }
+  };
+  if (failed(canonicalize(func)))
+    return signalPassFailure();
+  hoist();
+  if (failed(canonicalize(func, [](RewritePatternSet &patterns) {
+        tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+        vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+        vector::populateVectorTransferDropUnitDimsPatterns(patterns);
+      })))
+    return signalPassFailure();
+  hoist();
+
+  // 5. Polynomial approximations of exp/tanh/erf/... (vectorizable).
+  if (approximateMath) {
+    RewritePatternSet patterns(ctx);
+    populateMathPolynomialApproximationPatterns(patterns);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+  }
+  if (failed(canonicalize(func)))
+    return signalPassFailure();
+}
+
+} // namespace

@@ -1,0 +1,27 @@
+// RUN: attnc-opt %s -split-input-file | attnc-opt | FileCheck %s
+// RUN: attnc-opt %s -split-input-file -canonicalize | FileCheck %s --check-prefix=CANON
+
+// CHECK-LABEL: func @shape_ops
+// CHECK: attn.reshape %{{.*}}[%{{.*}}, %{{.*}}] : tensor<?x?x32xf32> -> tensor<?x?x4x8xf32>
+// CHECK: attn.expand %{{.*}}[%{{.*}}] : tensor<1x1x8xi1> -> tensor<?x4x8xi1>
+// CHECK: attn.gather %{{.*}}[%{{.*}}] {axis = 0 : i64} : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+// CHECK: attn.range %{{.*}}, %{{.*}}[%{{.*}}] : (tensor<i64>, tensor<i64>, index) -> tensor<?xi64>
+func.func @shape_ops(%x: tensor<?x?x32xf32>, %b: index, %t: index, %m: tensor<1x1x8xi1>,
+                     %w: tensor<16x8xf32>, %ids: tensor<?x?xi64>, %s: tensor<i64>, %d: tensor<i64>)
+    -> (tensor<?x?x4x8xf32>, tensor<?x4x8xi1>, tensor<?x?x8xf32>, tensor<?xi64>) {
+  %0 = attn.reshape %x[%b, %t] : tensor<?x?x32xf32> -> tensor<?x?x4x8xf32>
+  %1 = attn.expand %m[%b] : tensor<1x1x8xi1> -> tensor<?x4x8xi1>
+  %2 = attn.gather %w[%ids] {axis = 0 : i64} : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+  %3 = attn.range %s, %d[%t] : (tensor<i64>, tensor<i64>, index) -> tensor<?xi64>
+  return %0, %1, %2, %3 : tensor<?x?x4x8xf32>, tensor<?x4x8xi1>, tensor<?x?x8xf32>, tensor<?xi64>
+}
+
+// -----
+
+// A static reshape to the same type folds away.
+// CANON-LABEL: func @reshape_identity
+// CANON-NOT: attn.reshape
+func.func @reshape_identity(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = attn.reshape %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}

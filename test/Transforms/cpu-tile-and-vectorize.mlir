@@ -1,0 +1,81 @@
+// RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-cpu-tile-and-vectorize{vector-bits=256 vector-registers=16}))' | FileCheck %s
+// RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-cpu-tile-and-vectorize{vector-bits=512 vector-registers=32 parallel=false}))' | FileCheck %s --check-prefix=AVX512
+
+// A static GEMM: an scf.forall of cache tiles, a K-block loop, register
+// tiles (AVX2: 4x16, AVX-512: 8x32) as outer products on FMAs with the
+// accumulator hoisted out of the K loop.
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+// CHECK-LABEL: func.func @gemm
+// CHECK: scf.forall
+// CHECK: scf.for
+// CHECK: vector.transfer_read {{.*}} vector<4x16xf32>
+// CHECK: scf.for {{.*}} -> (vector<4x16xf32>)
+// CHECK-COUNT-4: vector.fma {{.*}} : vector<16xf32>
+// CHECK: scf.yield {{.*}} : vector<4x16xf32>
+// CHECK-NOT: linalg.generic
+// AVX512-LABEL: func.func @gemm
+// AVX512-NOT: scf.forall
+// AVX512: scf.for {{.*}} -> (vector<8x32xf32>)
+// AVX512-COUNT-8: vector.fma {{.*}} : vector<32xf32>
+func.func @gemm(%a: tensor<128x512xf32>, %b: tensor<512x256xf32>) -> tensor<128x256xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<128x256xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<128x256xf32>) -> tensor<128x256xf32>
+  %r = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<128x512xf32>, tensor<512x256xf32>) outs(%c : tensor<128x256xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<128x256xf32>
+  return %r : tensor<128x256xf32>
+}
+
+// -----
+
+// Dynamic M and a weight shared by every batch (x[b, s, k] . w[k, n]): the
+// M register loop is peeled; full tiles are vectorized, the remainder rows
+// stay a (scalar) linalg.generic.
+
+#bsk = affine_map<(b, s, n, k) -> (b, s, k)>
+#wkn = affine_map<(b, s, n, k) -> (k, n)>
+#bsn = affine_map<(b, s, n, k) -> (b, s, n)>
+// CHECK-LABEL: func.func @batched_dynamic
+// CHECK: scf.forall
+// CHECK: scf.for {{.*}} -> (vector<4x16xf32>)
+// CHECK: vector.fma
+// CHECK: linalg.generic
+func.func @batched_dynamic(%x: tensor<?x?x64xf32>, %w: tensor<64x32xf32>, %init: tensor<?x?x32xf32>) -> tensor<?x?x32xf32> {
+  %r = linalg.generic {indexing_maps = [#bsk, #wkn, #bsn], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<?x?x64xf32>, tensor<64x32xf32>) outs(%init : tensor<?x?x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x?x32xf32>
+  return %r : tensor<?x?x32xf32>
+}
+
+// -----
+
+// Elementwise: one vector per innermost step, math.exp replaced by its
+// polynomial approximation (no scalar expf calls).
+
+#id = affine_map<(i, j) -> (i, j)>
+// CHECK-LABEL: func.func @exp
+// CHECK: scf.forall
+// CHECK: vector.transfer_read {{.*}} vector<8xf32>
+// CHECK-NOT: math.exp
+// CHECK: vector.transfer_write
+func.func @exp(%x: tensor<?x64xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<?x64xf32>) outs(%init : tensor<?x64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %e = math.exp %a : f32
+    linalg.yield %e : f32
+  } -> tensor<?x64xf32>
+  return %r : tensor<?x64xf32>
+}
