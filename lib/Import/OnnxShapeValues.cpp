@@ -163,6 +163,12 @@ void attnc::import::propagateKnownValues(NodeContext &nc) {
             .getElementType()
             .isSignlessInteger())
       result = arithmetic(symbols, in(0), in(1), op);
+  } else if (op == "Neg") {
+    if (Known a = in(0)) {
+      result.emplace();
+      for (Dim d : *a)
+        result->push_back(symbols.derive(-symbols.expr(d)));
+    }
   } else if (op == "Constant") {
     result = knownOfConstant(nc.outputValue(0)->value);
   } else if (op == "Equal") {
