@@ -58,6 +58,18 @@ FailureOr<SmallVector<int64_t>> staticValues(NodeContext &nc,
   return out;
 }
 
+/// The static values of optional input `i` (empty when absent), or an
+/// error naming `what` when they are not compile-time constants.
+FailureOr<SmallVector<int64_t>> staticInput(NodeContext &nc, size_t i,
+                                            StringRef what) {
+  if (!nc.hasInput(i))
+    return SmallVector<int64_t>();
+  auto known = nc.knownInput(i, what);
+  if (failed(known))
+    return failure();
+  return staticValues(nc, *known, what);
+}
+
 /// Axes from the `axes` attribute (older opsets) or input `inputIndex`.
 FailureOr<SmallVector<int64_t>> axesOf(NodeContext &nc, int inputOpset,
                                        size_t inputIndex) {
@@ -66,12 +78,7 @@ FailureOr<SmallVector<int64_t>> axesOf(NodeContext &nc, int inputOpset,
     return axes ? SmallVector<int64_t>(axes->begin(), axes->end())
                 : SmallVector<int64_t>();
   }
-  if (!nc.hasInput(inputIndex))
-    return SmallVector<int64_t>();
-  auto known = nc.knownInput(inputIndex, "axes");
-  if (failed(known))
-    return failure();
-  return staticValues(nc, *known, "axes");
+  return staticInput(nc, inputIndex, "axes");
 }
 
 /// Emits attn.reshape of `in` to `shape`.
@@ -435,24 +442,11 @@ LogicalResult importSlice(NodeContext &nc) {
       return failure();
     starts.assign(s->begin(), s->end());
     ends.assign(e->begin(), e->end());
-    if (nc.hasInput(3)) {
-      auto a = nc.knownInput(3, "axes");
-      if (failed(a))
-        return failure();
-      auto v = staticValues(nc, *a, "axes");
-      if (failed(v))
-        return failure();
-      axes = *v;
-    }
-    if (nc.hasInput(4)) {
-      auto st = nc.knownInput(4, "steps");
-      if (failed(st))
-        return failure();
-      auto v = staticValues(nc, *st, "steps");
-      if (failed(v))
-        return failure();
-      steps = *v;
-    }
+    auto a = staticInput(nc, 3, "axes"), st = staticInput(nc, 4, "steps");
+    if (failed(a) || failed(st))
+      return failure();
+    axes = *a;
+    steps = *st;
   }
   if (starts.size() != ends.size())
     return nc.emitError() << "starts and ends differ in length";
