@@ -50,12 +50,15 @@ LogicalResult importMatMul(NodeContext &nc) {
   return success();
 }
 
-LogicalResult importSoftmax(NodeContext &nc) {
+/// Softmax and LogSoftmax: one axis, with the opset rules of both.
+template <typename OpTy>
+LogicalResult importSoftmaxLike(NodeContext &nc) {
   if (failed(requireInputs(nc, 1)))
     return failure();
   const OnnxValue &in = nc.input(0);
   int64_t rank = in.shape.size();
-  // Opset 13 made Softmax act on one axis (default -1); before, it
+  StringRef name = nc.node.op_type();
+  // Opset 13 made (Log)Softmax act on one axis (default -1); before, it
   // flattened the input to 2-D at `axis` (default 1), which equals the
   // one-axis form only when `axis` is the last dim.
   int64_t axis = nc.intAttr("axis", nc.opset >= 13 ? -1 : 1);
@@ -65,41 +68,15 @@ LogicalResult importSoftmax(NodeContext &nc) {
   if (axis < 0)
     axis += rank;
   if (nc.opset < 13 && axis != rank - 1)
-    return nc.emitError() << "Softmax before opset 13 with axis " << axis
+    return nc.emitError() << name << " before opset 13 with axis " << axis
                           << " != rank-1 (flattening semantics) is not "
                              "supported yet";
   auto type = cast<RankedTensorType>(in.value.getType());
   if (!isa<FloatType>(type.getElementType()))
-    return nc.emitError() << "Softmax needs a floating-point input";
+    return nc.emitError() << name << " needs a floating-point input";
   OnnxValue out = in;
-  out.value = attn::SoftmaxOp::create(nc.builder(), nc.loc, type, in.value,
-                                      nc.builder().getI64IntegerAttr(axis));
-  nc.setOutput(0, out);
-  return success();
-}
-
-LogicalResult importLogSoftmax(NodeContext &nc) {
-  if (failed(requireInputs(nc, 1)))
-    return failure();
-  const OnnxValue &in = nc.input(0);
-  int64_t rank = in.shape.size();
-  // Same axis rules as Softmax (see importSoftmax).
-  int64_t axis = nc.intAttr("axis", nc.opset >= 13 ? -1 : 1);
-  if (axis < -rank || axis >= rank)
-    return nc.emitError() << "axis " << axis << " is out of range for rank "
-                          << rank;
-  if (axis < 0)
-    axis += rank;
-  if (nc.opset < 13 && axis != rank - 1)
-    return nc.emitError() << "LogSoftmax before opset 13 with axis " << axis
-                          << " != rank-1 (flattening semantics) is not "
-                             "supported yet";
-  auto type = cast<RankedTensorType>(in.value.getType());
-  if (!isa<FloatType>(type.getElementType()))
-    return nc.emitError() << "LogSoftmax needs a floating-point input";
-  OnnxValue out = in;
-  out.value = attn::LogSoftmaxOp::create(nc.builder(), nc.loc, type, in.value,
-                                         nc.builder().getI64IntegerAttr(axis));
+  out.value = OpTy::create(nc.builder(), nc.loc, type, in.value,
+                           nc.builder().getI64IntegerAttr(axis));
   nc.setOutput(0, out);
   return success();
 }
@@ -266,9 +243,9 @@ void import::appendNNOpHandlers(std::vector<OpHandlerEntry> &handlers) {
   handlers.insert(handlers.end(), {
       {"", "MatMul", 1, 21, "rank >= 2 operands", importMatMul},
       {"", "Softmax", 1, 21, "opset < 13 only with axis = last dim",
-       importSoftmax},
+       importSoftmaxLike<attn::SoftmaxOp>},
       {"", "LogSoftmax", 1, 21, "opset < 13 only with axis = last dim",
-       importLogSoftmax},
+       importSoftmaxLike<attn::LogSoftmaxOp>},
       {"", "LayerNormalization", 17, 21,
        "Mean/InvStdDev outputs only for float32 with stash_type float32",
        importLayerNorm},

@@ -15,6 +15,16 @@ using namespace attnc::lowering;
 namespace {
 
 /// Softmax as four linalg.generic ops: max, exp(x - max), sum, divide.
+/// The -inf that max reductions start from.
+Value negativeInfinity(OpBuilder &b, Location loc, FloatType type) {
+  return arith::ConstantOp::create(
+      b, loc, type,
+      b.getFloatAttr(type, APFloat::getInf(type.getFloatSemantics(),
+                                           /*Negative=*/true)));
+}
+
+/// Softmax as max, exp(x - max), sum and divide (buildReduction for the two
+/// reductions, a parallel linalg.generic for the others).
 struct SoftmaxLowering : public OpConversionPattern<attn::SoftmaxOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -27,85 +37,53 @@ struct SoftmaxLowering : public OpConversionPattern<attn::SoftmaxOp> {
     auto elementType = cast<FloatType>(type.getElementType());
     int64_t rank = type.getRank(), axis = op.getAxis();
 
-    // Reduced type drops `axis`.
-    SmallVector<int64_t> reducedShape;
-    SmallVector<std::pair<Value, int64_t>> reducedSources, fullSources;
+    SmallVector<std::pair<Value, int64_t>> fullSources;
     SmallVector<AffineExpr> reducedExprs;
     for (int64_t i = 0; i < rank; ++i) {
       fullSources.push_back({input, i});
-      if (i == axis)
-        continue;
-      reducedShape.push_back(type.getDimSize(i));
-      reducedSources.push_back({input, i});
-      reducedExprs.push_back(getAffineDimExpr(i, ctx));
+      if (i != axis)
+        reducedExprs.push_back(getAffineDimExpr(i, ctx));
     }
-    auto reducedType = RankedTensorType::get(reducedShape, elementType);
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
     AffineMap reducedMap = AffineMap::get(rank, 0, reducedExprs, ctx);
-    SmallVector<utils::IteratorType> reduceIters(
-        rank, utils::IteratorType::parallel);
-    reduceIters[axis] = utils::IteratorType::reduction;
     SmallVector<utils::IteratorType> parallelIters(
         rank, utils::IteratorType::parallel);
+    // A parallel generic over the full shape reading (x, a per-row value).
+    auto rowwise = [&](Value x, Value row,
+                       function_ref<Value(OpBuilder &, Location, Value, Value)>
+                           body) {
+      Value empty = createEmpty(rewriter, loc, type, fullSources);
+      return linalg::GenericOp::create(
+                 rewriter, loc, type, ValueRange{x, row}, ValueRange{empty},
+                 SmallVector<AffineMap>{identity, reducedMap, identity},
+                 parallelIters,
+                 [&](OpBuilder &b, Location l, ValueRange args) {
+                   linalg::YieldOp::create(b, l, body(b, l, args[0], args[1]));
+                 })
+          .getResult(0);
+    };
 
-    // max over axis, starting from -inf.
-    Value negInf = arith::ConstantOp::create(
-        rewriter, loc, elementType,
-        rewriter.getFloatAttr(elementType,
-                              APFloat::getInf(elementType.getFloatSemantics(),
-                                              /*Negative=*/true)));
-    Value maxInit = linalg::FillOp::create(
-                        rewriter, loc, negInf,
-                        createEmpty(rewriter, loc, reducedType, reducedSources))
-                        .getResult(0);
-    Value max =
-        linalg::GenericOp::create(
-            rewriter, loc, reducedType, ValueRange{input}, ValueRange{maxInit},
-            SmallVector<AffineMap>{identity, reducedMap}, reduceIters,
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              linalg::YieldOp::create(
-                  b, l, arith::MaximumFOp::create(b, l, args[0], args[1]).getResult());
-            })
-            .getResult(0);
-
-    // e = exp(x - max)
-    Value fullEmpty = createEmpty(rewriter, loc, type, fullSources);
-    Value exps =
-        linalg::GenericOp::create(
-            rewriter, loc, type, ValueRange{input, max}, ValueRange{fullEmpty},
-            SmallVector<AffineMap>{identity, reducedMap, identity},
-            parallelIters,
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              Value diff = arith::SubFOp::create(b, l, args[0], args[1]);
-              linalg::YieldOp::create(b, l, math::ExpOp::create(b, l, diff).getResult());
-            })
-            .getResult(0);
-
-    // sum over axis.
-    Value sumInit = linalg::FillOp::create(
-                        rewriter, loc, zeroOf(rewriter, loc, elementType),
-                        createEmpty(rewriter, loc, reducedType, reducedSources))
-                        .getResult(0);
-    Value sum =
-        linalg::GenericOp::create(
-            rewriter, loc, reducedType, ValueRange{exps}, ValueRange{sumInit},
-            SmallVector<AffineMap>{identity, reducedMap}, reduceIters,
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              linalg::YieldOp::create(
-                  b, l, arith::AddFOp::create(b, l, args[0], args[1]).getResult());
-            })
-            .getResult(0);
-
-    // out = e / sum
-    Value outEmpty = createEmpty(rewriter, loc, type, fullSources);
-    auto result = linalg::GenericOp::create(
-        rewriter, loc, type, ValueRange{exps, sum}, ValueRange{outEmpty},
-        SmallVector<AffineMap>{identity, reducedMap, identity}, parallelIters,
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          linalg::YieldOp::create(
-              b, l, arith::DivFOp::create(b, l, args[0], args[1]).getResult());
+    Value max = buildReduction(
+        rewriter, loc, input, {axis}, elementType,
+        negativeInfinity(rewriter, loc, elementType),
+        [](OpBuilder &b, Location l, Value x, Value acc) -> Value {
+          return arith::MaximumFOp::create(b, l, x, acc);
         });
-    rewriter.replaceOp(op, result.getResults());
+    Value exps = rowwise(input, max, [](OpBuilder &b, Location l, Value x,
+                                        Value m) -> Value {
+      return math::ExpOp::create(b, l, arith::SubFOp::create(b, l, x, m));
+    });
+    Value sum = buildReduction(
+        rewriter, loc, exps, {axis}, elementType,
+        zeroOf(rewriter, loc, elementType),
+        [](OpBuilder &b, Location l, Value x, Value acc) -> Value {
+          return arith::AddFOp::create(b, l, x, acc);
+        });
+    Value result = rowwise(exps, sum, [](OpBuilder &b, Location l, Value e,
+                                         Value s) -> Value {
+      return arith::DivFOp::create(b, l, e, s);
+    });
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -121,13 +99,9 @@ struct LogSoftmaxLowering : public OpConversionPattern<attn::LogSoftmaxOp> {
     auto type = cast<RankedTensorType>(input.getType());
     auto elementType = cast<FloatType>(type.getElementType());
     int64_t axis = op.getAxis();
-    Value negInf = arith::ConstantOp::create(
-        rewriter, loc, elementType,
-        rewriter.getFloatAttr(elementType,
-                              APFloat::getInf(elementType.getFloatSemantics(),
-                                              /*Negative=*/true)));
     Value max = buildReduction(
-        rewriter, loc, input, {axis}, elementType, negInf,
+        rewriter, loc, input, {axis}, elementType,
+        negativeInfinity(rewriter, loc, elementType),
         [](OpBuilder &b, Location l, Value x, Value acc) -> Value {
           return arith::MaximumFOp::create(b, l, x, acc);
         });
