@@ -8,6 +8,7 @@
 
 #include "attnc/Conversion/Passes.h"
 #include "attnc/Dialect/Attn/AttnOps.h"
+#include "attnc/Transforms/Fusion.h"
 #include "attnc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/Passes.h"
@@ -115,7 +116,17 @@ static std::string llvmLoweringPipeline(const CompileOptions &options) {
   return text;
 }
 
-void attnc::buildAttnPipeline(OpPassManager &pm) {
+void attnc::buildAttnPipeline(OpPassManager &pm, bool fuse) {
+  // Constant folding first: fusion patterns read scales, epsilons and the
+  // GELU constants as scalars, which exporters often compute in the graph.
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (!fuse)
+    return;
+  pm.addPass(createFuseLayerNorm());
+  pm.addPass(createFuseActivations());
+  pm.addPass(createFuseAttention());
+  // The transposes and reshapes fusion leaves compose with their producers.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -187,10 +198,12 @@ LogicalResult attnc::compileModule(ModuleOp module,
   MLIRContext *ctx = module.getContext();
   {
     PassManager pm(ctx);
-    buildAttnPipeline(pm);
+    buildAttnPipeline(pm, options.fuse);
     if (failed(runStage(module, pm)))
       return failure();
   }
+  if (options.fusionReport)
+    printFusionReport(module, llvm::outs());
   if (options.emit == EmitKind::Attn)
     return writeText(outputPath, [&](raw_ostream &os) { module.print(os); });
   {

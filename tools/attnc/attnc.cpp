@@ -66,6 +66,16 @@ static cl::opt<std::string> mattr("mattr",
                                   cl::cat(category));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level"),
                                   cl::Prefix, cl::init(3), cl::cat(category));
+static cl::opt<bool>
+    fuse("fuse",
+         cl::desc("Run the graph fusion passes (attention, LayerNorm, GELU); "
+                  "--fuse=false shows the imported graph after folding"),
+         cl::init(true), cl::cat(category));
+static cl::opt<bool> fusionReport(
+    "fusion-report",
+    cl::desc("Print each fused op with the ONNX nodes it absorbed, totals, "
+             "and attention-like graphs left unfused with the reason"),
+    cl::cat(category));
 static cl::opt<bool> listOps("list-ops",
                              cl::desc("Print the supported ONNX ops and exit"),
                              cl::cat(category));
@@ -152,6 +162,8 @@ int main(int argc, char **argv) {
   options.target.cpu = mcpu;
   options.target.features = mattr;
   options.target.optLevel = optLevel;
+  options.fuse = fuse;
+  options.fusionReport = fusionReport;
   if (mlir::failed(compileModule(*module, options, output)))
     return 1;
   return 0;

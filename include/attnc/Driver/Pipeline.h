@@ -40,6 +40,11 @@ struct CompileOptions {
   /// Run the outer tiles on threads (OpenMP; the thread count is chosen at
   /// run time, see docs/abi.md).
   bool parallel = true;
+  /// Run the graph fusion passes (attnc-fuse-*); off for importer tests.
+  bool fuse = true;
+  /// Print the fusion report (attnc-fusion-report) to stdout after the
+  /// attn stage.
+  bool fusionReport = false;
 };
 
 /// Fills `vectorBits`/`vectorRegisters` of `options` that are 0 from the
@@ -54,8 +59,9 @@ void registerAttncDialects(mlir::DialectRegistry &registry);
 /// (`attnc-lower-to-linalg`, `attnc-lower-to-llvm`) for attnc-opt.
 void registerAttncPasses();
 
-/// Graph-level cleanup on the attn dialect.
-void buildAttnPipeline(mlir::OpPassManager &pm);
+/// Graph-level cleanup (constant folding, CSE) and, with `fuse`, the
+/// fusion passes on the attn dialect.
+void buildAttnPipeline(mlir::OpPassManager &pm, bool fuse = true);
 /// attn -> linalg on tensors, fused.
 void buildLinalgPipeline(mlir::OpPassManager &pm);
 /// linalg on tensors -> LLVM dialect with the ABI entry. Fails when the

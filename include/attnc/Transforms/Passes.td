@@ -149,4 +149,91 @@ def LowerStridedCopies : Pass<"attnc-lower-strided-copies"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Graph fusion (attn dialect)
+//===----------------------------------------------------------------------===//
+
+def FuseAttention : Pass<"attnc-fuse-attention"> {
+  let summary = "Forms attn.attention from the graphs exporters write";
+  let description = [{
+    Recognises scaled dot-product attention by what it computes: an
+    `attn.softmax` over the last axis whose result is only the left operand
+    of an `attn.matmul` (·V), and whose input is `Q·Kᵀ` (an `attn.matmul`)
+    followed by any of, in this order of application:
+
+    * a scale: `attn.mul`/`attn.div` by a scalar constant, on the scores or
+      on `Q` before the product;
+    * a boolean mask: `attn.where(cond, scores, c)` or
+      `attn.where(cond, c, scores)` with a scalar constant `c` (any large
+      negative value or `-inf`; it becomes `mask_fill`, and scales applied
+      after the mask scale it too);
+    * additive masks: `attn.add(scores, m)` (several are summed);
+    * for rank-3 attention (`[B*H, T, D]`, as `nn.MultiheadAttention` and
+      Marian export it) a reshape to `[B, H, Tq, Tk]` and back around the
+      masks: the attention is then formed at rank 4, with reshapes of q, k,
+      v and the result that canonicalization folds into their neighbours.
+
+    `Kᵀ` may be any transpose: a transpose that swaps the last two dims is
+    absorbed, any other gets a transpose that canonicalization composes
+    with its producer. Every intermediate value must have no other use
+    (e.g. returned attention probabilities block the fusion). The fused op
+    carries a `FusedLoc` of all absorbed nodes (`attnc --fusion-report`).
+
+    Before:
+    ```mlir
+    %kt = attn.transpose %k [0, 1, 3, 2] : tensor<?x4x?x16xf32> -> tensor<?x4x16x?xf32>
+    %s = attn.matmul %q, %kt : (tensor<?x4x?x16xf32>, tensor<?x4x16x?xf32>) -> tensor<?x4x?x?xf32>
+    %d = attn.div %s, %c4 : (tensor<?x4x?x?xf32>, tensor<f32>) -> tensor<?x4x?x?xf32>
+    %m = attn.add %d, %mask : (tensor<?x4x?x?xf32>, tensor<?x1x1x?xf32>) -> tensor<?x4x?x?xf32>
+    %p = attn.softmax %m {axis = 3 : i64} : tensor<?x4x?x?xf32>
+    %o = attn.matmul %p, %v : (tensor<?x4x?x?xf32>, tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32>
+    ```
+    After:
+    ```mlir
+    %o = attn.attention %q, %k, %v bias %mask {scale = 2.500000e-01 : f32}
+        : (tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x1x1x?xf32>) -> tensor<?x4x?x16xf32>
+    ```
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
+def FuseLayerNorm : Pass<"attnc-fuse-layer-norm"> {
+  let summary = "Forms attn.layer_norm from decomposed layer normalization";
+  let description = [{
+    Exporters before ONNX opset 17 write LayerNorm as
+    `(x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) * gamma + beta`. The
+    pattern matches that form over trailing axes with `Pow(d, 2)` or
+    `d * d`, `Div` by the root or `Mul` by its `Reciprocal`, and an
+    optional elementwise scale and shift whose shapes fit the normalized
+    dims; without a scale it uses a constant of ones.
+  }];
+}
+
+def FuseActivations : Pass<"attnc-fuse-activations"> {
+  let summary = "Forms attn.gelu from decomposed GELU graphs, recognised numerically";
+  let description = [{
+    A GELU is found by what it computes, not by the shape of its graph:
+    for each elementwise expression of one tensor `x` and scalar constants
+    (interior values used only inside it), the pass evaluates the
+    expression at sample points in double precision and compares it with
+    the erf GELU and the tanh approximation. Every arrangement of the
+    formula that exporters write (`x * 0.5 * (1 + erf(x / sqrt 2))`,
+    `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))`, the
+    `x * (1 + 0.044715 x^2)` "fast" form, ...) matches, and a near miss
+    (a wrong constant) does not. The matched expression becomes one
+    `attn.gelu` with the matching `approximate` mode.
+  }];
+}
+
+def FusionReport : Pass<"attnc-fusion-report", "mlir::ModuleOp"> {
+  let summary = "Prints the fused ops and the attention-like graphs left unfused";
+  let description = [{
+    Prints, to stdout, each fused op (`attn.attention`, `attn.layer_norm`,
+    `attn.gelu`) with the ONNX nodes it absorbed (from its locations),
+    totals per kind, and every softmax between two matmuls that did not
+    become `attn.attention`, with the reason. The IR is not changed.
+    `attnc --fusion-report` prints the same report.
+  }];
+}
+
 #endif // ATTNC_TRANSFORMS_PASSES_TD

@@ -70,4 +70,5 @@ void attnc::populateAttnToLinalgConversionPatterns(
   lowering::populateNormalizationLoweringPatterns(patterns);
   lowering::populateElementwiseMathLoweringPatterns(patterns);
   lowering::populateReductionLoweringPatterns(patterns);
+  lowering::populateAttentionLoweringPatterns(patterns);
 }

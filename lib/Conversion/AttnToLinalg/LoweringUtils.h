@@ -93,6 +93,7 @@ void populateDataMovementLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateNormalizationLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateElementwiseMathLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateReductionLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateAttentionLoweringPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace attnc::lowering
 

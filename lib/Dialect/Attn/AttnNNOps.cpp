@@ -155,3 +155,67 @@ LogicalResult GemmOp::verify() {
         *this, "c", cast<RankedTensorType>(getC().getType()), out.getShape());
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::verify() {
+  auto q = cast<RankedTensorType>(getQuery().getType());
+  auto k = cast<RankedTensorType>(getKey().getType());
+  auto v = cast<RankedTensorType>(getValue().getType());
+  auto out = cast<RankedTensorType>(getOutput().getType());
+  int64_t rank = q.getRank();
+  if (rank != 3 && rank != 4)
+    return emitOpError("query must have rank 3 or 4, got ") << rank;
+  if (k.getRank() != rank || v.getRank() != rank || out.getRank() != rank)
+    return emitOpError("query, key, value and result must have the same rank");
+  int64_t tq = rank - 2, d = rank - 1;
+  if (!compatible(q.getDimSize(d), k.getDimSize(d)))
+    return emitOpError("query head size ")
+           << q.getDimSize(d) << " differs from key head size "
+           << k.getDimSize(d);
+  if (!compatible(k.getDimSize(tq), v.getDimSize(tq)))
+    return emitOpError("key length ")
+           << k.getDimSize(tq) << " differs from value length "
+           << v.getDimSize(tq);
+  // Batch dims: equal, except the kv heads of rank 4, which may divide the
+  // query heads (grouped-query attention).
+  for (int64_t i = 0; i < rank - 2; ++i) {
+    int64_t qd = q.getDimSize(i), kd = k.getDimSize(i), vd = v.getDimSize(i);
+    if (!compatible(kd, vd))
+      return emitOpError("key and value differ in batch dim ") << i;
+    bool heads = rank == 4 && i == 1;
+    if (heads && !ShapedType::isDynamic(qd) && !ShapedType::isDynamic(kd)) {
+      if (kd <= 0 || qd % kd != 0)
+        return emitOpError("query heads (")
+               << qd << ") must be a multiple of key/value heads (" << kd
+               << ")";
+      continue;
+    }
+    if (!compatible(qd, kd))
+      return emitOpError("query and key differ in batch dim ") << i;
+  }
+  SmallVector<int64_t> expected(q.getShape());
+  expected[d] = v.getDimSize(d);
+  for (int64_t i = 0; i < rank; ++i)
+    if (!compatible(out.getDimSize(i), expected[i]))
+      return emitOpError("result dim ")
+             << i << " is " << out.getDimSize(i) << ", expected "
+             << expected[i];
+  SmallVector<int64_t> scores(q.getShape());
+  scores[d] = k.getDimSize(tq);
+  if (Value mask = getKeepMask())
+    if (failed(verifyBroadcastsTo(*this, "keep_mask",
+                                  cast<RankedTensorType>(mask.getType()),
+                                  scores)))
+      return failure();
+  if (Value mask = getBiasMask()) {
+    auto type = cast<RankedTensorType>(mask.getType());
+    if (type.getElementType() != q.getElementType())
+      return emitOpError("bias_mask element type must match the query");
+    if (failed(verifyBroadcastsTo(*this, "bias_mask", type, scores)))
+      return failure();
+  }
+  return success();
+}

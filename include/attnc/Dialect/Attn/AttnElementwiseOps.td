@@ -48,6 +48,7 @@ def Attn_AddOp : Attn_BinaryOp<"add", [Commutative]> {
 def Attn_SubOp : Attn_BinaryOp<"sub"> {
   let summary = "Elementwise subtraction with numpy broadcasting";
   let description = [{ `output = lhs - rhs`; broadcasting as in `attn.add`. }];
+  let hasFolder = 1;
 }
 
 def Attn_MulOp : Attn_BinaryOp<"mul", [Commutative]> {
@@ -85,6 +86,7 @@ def Attn_PowOp : Attn_BinaryOp<"pow"> {
   }];
   let arguments = (ins Attn_FloatTensor:$lhs, Attn_FloatTensor:$rhs);
   let results = (outs Attn_FloatTensor:$output);
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -188,6 +190,7 @@ def Attn_CastOp : Attn_Op<"cast", [Pure, SameOperandsAndResultShape]> {
                        UnitAttr:$output_unsigned);
   let results = (outs Attn_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -211,18 +214,34 @@ class Attn_UnaryOp<string mnemonic, Type tensorType, string formula,
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def Attn_SqrtOp : Attn_UnaryOp<"sqrt", Attn_FloatTensor, "sqrt(input)", "Sqrt">;
+def Attn_SqrtOp : Attn_UnaryOp<"sqrt", Attn_FloatTensor, "sqrt(input)", "Sqrt"> {
+  let hasFolder = 1;
+}
 def Attn_ReciprocalOp : Attn_UnaryOp<"reciprocal", Attn_FloatTensor,
-                                     "1 / input", "Reciprocal">;
-def Attn_ExpOp : Attn_UnaryOp<"exp", Attn_FloatTensor, "exp(input)", "Exp">;
-def Attn_LogOp : Attn_UnaryOp<"log", Attn_FloatTensor, "log(input)", "Log">;
-def Attn_ErfOp : Attn_UnaryOp<"erf", Attn_FloatTensor, "erf(input)", "Erf">;
+                                     "1 / input", "Reciprocal"> {
+  let hasFolder = 1;
+}
+def Attn_ExpOp : Attn_UnaryOp<"exp", Attn_FloatTensor, "exp(input)", "Exp"> {
+  let hasFolder = 1;
+}
+def Attn_LogOp : Attn_UnaryOp<"log", Attn_FloatTensor, "log(input)", "Log"> {
+  let hasFolder = 1;
+}
+def Attn_ErfOp : Attn_UnaryOp<"erf", Attn_FloatTensor, "erf(input)", "Erf"> {
+  let hasFolder = 1;
+}
 def Attn_TanhOp : Attn_UnaryOp<"tanh", Attn_FloatTensor, "tanh(input)",
-                               "Tanh">;
+                               "Tanh"> {
+  let hasFolder = 1;
+}
 def Attn_SigmoidOp : Attn_UnaryOp<"sigmoid", Attn_FloatTensor,
-                                  "1 / (1 + exp(-input))", "Sigmoid">;
+                                  "1 / (1 + exp(-input))", "Sigmoid"> {
+  let hasFolder = 1;
+}
 // Integers are signed here; the importer maps Abs of uint* to its input.
-def Attn_NegOp : Attn_UnaryOp<"neg", Attn_Tensor, "-input", "Neg">;
+def Attn_NegOp : Attn_UnaryOp<"neg", Attn_Tensor, "-input", "Neg"> {
+  let hasFolder = 1;
+}
 def Attn_AbsOp : Attn_UnaryOp<"abs", Attn_Tensor, "|input|", "Abs">;
 def Attn_ReluOp : Attn_UnaryOp<"relu", Attn_Tensor, "max(input, 0)", "Relu">;
 def Attn_NotOp : Attn_UnaryOp<"not", Attn_BoolTensor, "!input", "Not">;

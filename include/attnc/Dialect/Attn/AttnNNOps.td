@@ -141,4 +141,67 @@ def Attn_GemmOp : Attn_Op<"gemm",
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// attn.attention
+//===----------------------------------------------------------------------===//
+
+def Attn_AttentionOp : Attn_Op<"attention",
+    [Pure, AttrSizedOperandSegments,
+     AllElementTypesMatch<["query", "key", "value", "output"]>]> {
+  let summary = "Scaled dot-product attention with optional masks";
+  let description = [{
+    One op for the attention block of a transformer, formed by the
+    `attnc-fuse-attention` pass from whatever graph the exporter wrote
+    (QKᵀ in any transpose layout, scale as `Div`/`Mul` on the scores or on
+    q, boolean and additive masks, softmax, ·V). With batch dims `...`
+    (`[B, H]` for rank 4, `[N]` for rank 3):
+
+    * `query` is `[..., Tq, D]`, `key` is `[..., Tk, D]`, `value` is
+      `[..., Tk, Dv]` and the result is `[..., Tq, Dv]`;
+    * rank 4 allows grouped-query attention: `key`/`value` have `Hkv`
+      heads where `H % Hkv == 0`, and query head `h` reads kv head
+      `h / (H / Hkv)`.
+
+    The result is, row by row:
+
+    ```
+    s = scale * (query · keyᵀ)                        [..., Tq, Tk]
+    s = keep_mask ? s : mask_fill                       (if `keep_mask`)
+    s = s + bias_mask                                   (if `bias_mask`)
+    output = softmax(s, last axis) · value
+    ```
+
+    `keep_mask` (bool, `true` keeps a score) and `bias_mask` (float,
+    additive) broadcast to `[..., Tq, Tk]` with numpy rules. `mask_fill` is
+    the value masked scores get (the exporter's constant, e.g. `-inf`,
+    `-1e4` or the float minimum), so rows that are fully masked give the
+    same numbers as the unfused graph. Causal masks reach the op as
+    `keep_mask` (exporters slice them from a constant buffer or build them
+    with Trilu).
+
+    The lowering today expands the op back into matmul, mask and softmax
+    linalg ops (the scores are materialized); the flash-attention kernel
+    with online softmax replaces it in the CPU code generation work.
+
+    ```mlir
+    %o = attn.attention %q, %k, %v keep %causal bias %pad
+        {scale = 0.125 : f32, mask_fill = -3.40282347E+38 : f32}
+        : (tensor<?x12x?x64xf32>, tensor<?x12x?x64xf32>, tensor<?x12x?x64xf32>,
+           tensor<1x1x?x?xi1>, tensor<?x1x1x?xf32>) -> tensor<?x12x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$query, Attn_FloatTensor:$key,
+                       Attn_FloatTensor:$value,
+                       Optional<RankedTensorOf<[I1]>>:$keep_mask,
+                       Optional<Attn_FloatTensor>:$bias_mask,
+                       F32Attr:$scale,
+                       DefaultValuedAttr<F32Attr, "-std::numeric_limits<float>::infinity()">:$mask_fill);
+  let results = (outs Attn_FloatTensor:$output);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`keep` $keep_mask^)? (`bias` $bias_mask^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // ATTNC_DIALECT_ATTN_ATTNNNOPS_TD

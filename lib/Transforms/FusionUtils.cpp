@@ -1,0 +1,51 @@
+//===- FusionUtils.cpp - Helpers shared by the fusion passes --------------===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Transforms/Fusion.h"
+
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/SetVector.h"
+
+using namespace mlir;
+using namespace attnc;
+
+std::optional<double> attnc::getScalarConstant(Value value) {
+  DenseElementsAttr attr;
+  if (!matchPattern(value, m_Constant(&attr)) || !attr.isSplat())
+    return std::nullopt;
+  if (auto f = dyn_cast<FloatType>(attr.getElementType()))
+    return attr.getSplatValue<APFloat>().convertToDouble();
+  return std::nullopt;
+}
+
+Location attnc::fusedLocation(MLIRContext *ctx, ArrayRef<Operation *> ops,
+                              StringRef kind) {
+  SmallVector<Location> locs;
+  for (Operation *op : ops)
+    locs.push_back(op->getLoc());
+  return FusedLoc::get(ctx, locs, StringAttr::get(ctx, kind));
+}
+
+static void collectNames(Location loc, llvm::SetVector<StringRef> &names) {
+  if (auto name = dyn_cast<NameLoc>(loc)) {
+    names.insert(name.getName().getValue());
+    return;
+  }
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location inner : fused.getLocations())
+      collectNames(inner, names);
+  if (auto callSite = dyn_cast<CallSiteLoc>(loc))
+    collectNames(callSite.getCallee(), names);
+}
+
+SmallVector<std::string> attnc::nodeNames(Location loc) {
+  llvm::SetVector<StringRef> names;
+  collectNames(loc, names);
+  SmallVector<std::string> result;
+  for (StringRef name : names)
+    result.push_back(name.str());
+  return result;
+}
