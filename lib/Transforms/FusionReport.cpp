@@ -23,7 +23,7 @@ using namespace attnc::attn;
 /// regions.
 static StringRef fusedKind(Operation *op) {
   if (auto gelu = dyn_cast<GeluOp>(op))
-    return gelu.getApproximate() == GeluApproximation::tanh ? "gelu(tanh)"
+    return gelu.getApproximate() == GeluApproximation::tanh ? "gelu_tanh"
                                                             : "gelu";
   return llvm::TypeSwitch<Operation *, StringRef>(op)
       .Case([](AttentionOp) { return "attention"; })
@@ -43,7 +43,7 @@ static std::string joinNames(Location loc) {
 
 void attnc::printFusionReport(ModuleOp module, raw_ostream &os) {
   llvm::MapVector<StringRef, int> totals;
-  for (StringRef kind : {"attention", "layer_norm", "gelu", "gelu(tanh)"})
+  for (StringRef kind : {"attention", "layer_norm", "gelu", "gelu_tanh"})
     totals[kind] = 0;
   os << "fusion report\n";
   module.walk([&](Operation *op) {

@@ -60,6 +60,17 @@ if(EXISTS ${_models_xfail_file})
 endif()
 set(_models_registered)
 
+# Expected fusion totals: `<graph> attention=N layer_norm=N gelu=N gelu_tanh=N`.
+set(_models_fusion_file ${CMAKE_CURRENT_SOURCE_DIR}/models-fusion.txt)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_models_fusion_file})
+file(STRINGS ${_models_fusion_file} _lines)
+foreach(line IN LISTS _lines)
+  if(line MATCHES "^([a-z0-9_]+)[ \t]+(attention=.*)$")
+    string(STRIP "${CMAKE_MATCH_2}" _totals)
+    set(_models_fusion_${CMAKE_MATCH_1} "${_totals}")
+  endif()
+endforeach()
+
 # attnc_add_model_family(<script> CONFIG <config> [OPSET <n>] GRAPHS <graph>...)
 #   <script>  models/<script>.py
 #   GRAPHS    the graphs it writes (common.graph_name: <family>_<config>[_part][_opsetN])
@@ -98,6 +109,21 @@ function(attnc_add_model_family script)
       set_tests_properties(${test} PROPERTIES WILL_FAIL TRUE)
     endif()
     set_property(DIRECTORY APPEND PROPERTY ATTNC_MODELS_TESTS ${test})
+
+    # Fusion: the report's totals equal the layer counts, nothing unfused.
+    if(DEFINED _models_fusion_${graph})
+      add_test(NAME e2e.models.${graph}.fusion
+        COMMAND attnc --fusion-report --emit=attn -o /dev/null
+                ${work}/${graph}.onnx)
+      set_tests_properties(e2e.models.${graph}.fusion PROPERTIES
+        LABELS "e2e;models;fusion" FIXTURES_REQUIRED e2e.models.${id}
+        TIMEOUT 120
+        PASS_REGULAR_EXPRESSION
+          "totals: ${_models_fusion_${graph}} unfused-attention=0\n"
+        FAIL_REGULAR_EXPRESSION "NOT fused")
+    elseif(NOT xfail)
+      message(FATAL_ERROR "models-fusion.txt has no expected totals for ${graph}")
+    endif()
   endforeach()
 endfunction()
 

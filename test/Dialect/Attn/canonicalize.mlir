@@ -65,3 +65,46 @@ func.func @transpose_compose(%x: tensor<2x3x4xf32>) -> (tensor<4x2x3xf32>, tenso
   %2 = attn.transpose %0 [0, 2, 1] : tensor<2x4x3xf32> -> tensor<2x3x4xf32>
   return %1, %2 : tensor<4x2x3xf32>, tensor<2x3x4xf32>
 }
+
+// -----
+
+// Scalar graph arithmetic folds: the GPT-2 attention scale
+// Pow(Cast(head_dim), 0.5) becomes one constant.
+// CHECK-LABEL: func @fold_scale
+// CHECK: %[[C:.*]] = attn.constant dense<4.000000e+00> : tensor<f32>
+// CHECK-NOT: attn.pow
+// CHECK-NOT: attn.cast
+// CHECK: attn.div %arg0, %[[C]]
+func.func @fold_scale(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %d = attn.constant dense<16> : tensor<i64>
+  %half = attn.constant dense<0.5> : tensor<f32>
+  %f = attn.cast %d : tensor<i64> -> tensor<f32>
+  %s = attn.pow %f, %half : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %0 = attn.div %x, %s : (tensor<3xf32>, tensor<f32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+// Unary folds and integer shape arithmetic; division by zero is kept.
+// CHECK-LABEL: func @fold_unary_int
+// CHECK-DAG: attn.constant dense<2.000000e+00> : tensor<f32>
+// CHECK-DAG: attn.constant dense<-5.000000e-01> : tensor<f32>
+// CHECK-DAG: attn.constant dense<14> : tensor<1xi64>
+// CHECK: attn.div %{{.*}}, %{{.*}} : (tensor<i64>, tensor<i64>) -> tensor<i64>
+func.func @fold_unary_int() -> (tensor<f32>, tensor<f32>, tensor<1xi64>, tensor<i64>) {
+  %four = attn.constant dense<4.0> : tensor<f32>
+  %two = attn.constant dense<2.0> : tensor<f32>
+  %s = attn.sqrt %four : tensor<f32>
+  %r = attn.reciprocal %two : tensor<f32>
+  %n = attn.neg %r : tensor<f32>
+  %a = attn.constant dense<3> : tensor<1xi64>
+  %b = attn.constant dense<4> : tensor<1xi64>
+  %c = attn.mul %a, %b : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %two_i = attn.constant dense<2> : tensor<1xi64>
+  %d = attn.add %c, %two_i : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %z = attn.constant dense<0> : tensor<i64>
+  %one = attn.constant dense<1> : tensor<i64>
+  %q = attn.div %one, %z : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  return %s, %n, %d, %q : tensor<f32>, tensor<f32>, tensor<1xi64>, tensor<i64>
+}
