@@ -42,7 +42,7 @@ bool isScalarMathOp(Operation *op) {
 struct Expression {
   Value x;
   SmallVector<Operation *> ops; // operands before users
-  bool hasErf = false, hasTanh = false;
+  bool hasErf = false, hasTanh = false, hasSigmoidOrExp = false;
 };
 
 /// Constants that broadcast without changing the result shape.
@@ -76,6 +76,7 @@ LogicalResult collect(Value value, Type rootType, bool isRoot,
       return failure();
   expr.hasErf |= isa<ErfOp>(def);
   expr.hasTanh |= isa<TanhOp>(def);
+  expr.hasSigmoidOrExp |= isa<SigmoidOp, ExpOp>(def);
   expr.ops.push_back(def);
   return success();
 }
@@ -120,6 +121,8 @@ double geluTanh(double x) {
   return 0.5 * x * (1.0 + std::tanh(c * (x + 0.044715 * x * x * x)));
 }
 
+double silu(double x) { return x / (1.0 + std::exp(-x)); }
+
 /// True when `expr` equals `ref` at every sample point. The tolerance
 /// allows for float32 constants (sqrt(2/pi) rounded, ...) and rejects the
 /// other GELU formula, which differs by up to 5e-4.
@@ -134,10 +137,13 @@ bool matches(const Expression &expr, double (*ref)(double)) {
   return true;
 }
 
-struct FuseGeluPattern : public OpRewritePattern<MulOp> {
-  using OpRewritePattern::OpRewritePattern;
+/// Rooted at the last op of the expression: a Mul (x * sigmoid(x), the
+/// GELU forms) or a Div (x / (1 + exp(-x))).
+template <typename RootOp>
+struct FuseActivationPattern : public OpRewritePattern<RootOp> {
+  using OpRewritePattern<RootOp>::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(MulOp root,
+  LogicalResult matchAndRewrite(RootOp root,
                                 PatternRewriter &rewriter) const override {
     auto type = dyn_cast<RankedTensorType>(root.getType());
     if (!type || !isa<FloatType>(type.getElementType()))
@@ -145,19 +151,27 @@ struct FuseGeluPattern : public OpRewritePattern<MulOp> {
     Expression expr;
     llvm::SmallPtrSet<Operation *, 16> seen;
     if (failed(collect(root.getResult(), type, /*isRoot=*/true, expr, seen)) ||
-        !expr.x || !(expr.hasErf || expr.hasTanh))
+        !expr.x || !(expr.hasErf || expr.hasTanh || expr.hasSigmoidOrExp))
       return failure();
-    GeluApproximation mode;
-    if (expr.hasErf && matches(expr, geluErf))
-      mode = GeluApproximation::none;
-    else if (expr.hasTanh && matches(expr, geluTanh))
-      mode = GeluApproximation::tanh;
-    else
-      return rewriter.notifyMatchFailure(root, "not a GELU");
-    Location loc = fusedLocation(getContext(), expr.ops, "gelu");
-    Value gelu = rewriter.create<GeluOp>(
-        loc, type, expr.x, GeluApproximationAttr::get(getContext(), mode));
-    rewriter.replaceOp(root, gelu);
+    MLIRContext *ctx = rewriter.getContext();
+    Value fused;
+    if (expr.hasSigmoidOrExp && !expr.hasErf && !expr.hasTanh &&
+        matches(expr, silu)) {
+      fused = rewriter.create<SiluOp>(fusedLocation(ctx, expr.ops, "silu"),
+                                      type, expr.x);
+    } else {
+      GeluApproximation mode;
+      if (expr.hasErf && matches(expr, geluErf))
+        mode = GeluApproximation::none;
+      else if (expr.hasTanh && matches(expr, geluTanh))
+        mode = GeluApproximation::tanh;
+      else
+        return rewriter.notifyMatchFailure(root, "not a GELU or SiLU");
+      fused = rewriter.create<GeluOp>(fusedLocation(ctx, expr.ops, "gelu"),
+                                      type, expr.x,
+                                      GeluApproximationAttr::get(ctx, mode));
+    }
+    rewriter.replaceOp(root, fused);
     return success();
   }
 };
@@ -175,5 +189,6 @@ struct FuseActivationsPass
 } // namespace
 
 void attnc::populateFuseActivationsPatterns(RewritePatternSet &patterns) {
-  patterns.add<FuseGeluPattern>(patterns.getContext());
+  patterns.add<FuseActivationPattern<MulOp>, FuseActivationPattern<DivOp>>(
+      patterns.getContext());
 }

@@ -28,6 +28,7 @@ static StringRef fusedKind(Operation *op) {
   return llvm::TypeSwitch<Operation *, StringRef>(op)
       .Case([](AttentionOp) { return "attention"; })
       .Case([](LayerNormOp) { return "layer_norm"; })
+      .Case([](SiluOp) { return "silu"; })
       .Default([](Operation *) { return StringRef(); });
 }
 
@@ -43,7 +44,7 @@ static std::string joinNames(Location loc) {
 
 void attnc::printFusionReport(ModuleOp module, raw_ostream &os) {
   llvm::MapVector<StringRef, int> totals;
-  for (StringRef kind : {"attention", "layer_norm", "gelu", "gelu_tanh"})
+  for (StringRef kind : {"attention", "layer_norm", "gelu", "gelu_tanh", "silu"})
     totals[kind] = 0;
   os << "fusion report\n";
   module.walk([&](Operation *op) {

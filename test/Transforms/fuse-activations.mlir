@@ -117,3 +117,44 @@ func.func @shared_interior(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) 
   %y = attn.mul %c, %half : (tensor<8xf32>, tensor<f32>) -> tensor<8xf32>
   return %y, %e : tensor<8xf32>, tensor<8xf32>
 }
+
+// -----
+
+// SiLU as torch exports it (Marian, Llama MLPs).
+// CHECK-LABEL: func.func @silu
+// CHECK: %[[S:.*]] = attn.silu %arg0 : tensor<?x32xf32>
+// CHECK-NEXT: return %[[S]]
+func.func @silu(%x: tensor<?x32xf32>) -> tensor<?x32xf32> {
+  %s = attn.sigmoid %x : tensor<?x32xf32>
+  %y = attn.mul %x, %s : (tensor<?x32xf32>, tensor<?x32xf32>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+// SiLU written with exp, rooted at a Div.
+// CHECK-LABEL: func.func @silu_exp
+// CHECK: attn.silu %arg0
+func.func @silu_exp(%x: tensor<8xf32>) -> tensor<8xf32> {
+  %one = attn.constant dense<1.0> : tensor<f32>
+  %n = attn.neg %x : tensor<8xf32>
+  %e = attn.exp %n : tensor<8xf32>
+  %d = attn.add %e, %one : (tensor<8xf32>, tensor<f32>) -> tensor<8xf32>
+  %y = attn.div %x, %d : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  return %y : tensor<8xf32>
+}
+
+// -----
+
+// Near miss: sigmoid(x) * x * 2 is not SiLU (the inner x * sigmoid(x) is,
+// and fuses; the doubling stays).
+// CHECK-LABEL: func.func @scaled_silu
+// CHECK: %[[S:.*]] = attn.silu %arg0
+// CHECK: attn.mul %[[S]]
+func.func @scaled_silu(%x: tensor<8xf32>) -> tensor<8xf32> {
+  %two = attn.constant dense<2.0> : tensor<f32>
+  %s = attn.sigmoid %x : tensor<8xf32>
+  %m = attn.mul %x, %s : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  %y = attn.mul %m, %two : (tensor<8xf32>, tensor<f32>) -> tensor<8xf32>
+  return %y : tensor<8xf32>
+}

@@ -210,7 +210,7 @@ def FuseLayerNorm : Pass<"attnc-fuse-layer-norm"> {
 }
 
 def FuseActivations : Pass<"attnc-fuse-activations"> {
-  let summary = "Forms attn.gelu from decomposed GELU graphs, recognised numerically";
+  let summary = "Forms attn.gelu and attn.silu from decomposed graphs, recognised numerically";
   let description = [{
     A GELU is found by what it computes, not by the shape of its graph:
     for each elementwise expression of one tensor `x` and scalar constants
@@ -221,7 +221,9 @@ def FuseActivations : Pass<"attnc-fuse-activations"> {
     `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))`, the
     `x * (1 + 0.044715 x^2)` "fast" form, ...) matches, and a near miss
     (a wrong constant) does not. The matched expression becomes one
-    `attn.gelu` with the matching `approximate` mode.
+    `attn.gelu` with the matching `approximate` mode. SiLU
+    (`x * sigmoid(x)`, `x / (1 + exp(-x))`) becomes `attn.silu` the same
+    way.
   }];
 }
 

@@ -413,6 +413,16 @@ void lowering::populateElementwiseMathLoweringPatterns(
                                        arith::AddFOp::create(b, l, one, e));
         });
       });
+  addUnary<attn::SiluOp>(
+      patterns, [](OpBuilder &b, Location l, Value x, attn::SiluOp) {
+        return inComputeType(b, l, x, [&](Value v) -> Value {
+          Type t = v.getType();
+          Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, v));
+          Value one = floatConstant(b, l, t, 1.0);
+          return arith::DivFOp::create(b, l, v,
+                                       arith::AddFOp::create(b, l, one, e));
+        });
+      });
   addUnary<attn::NegOp>(
       patterns, [](OpBuilder &b, Location l, Value x, attn::NegOp) {
         if (isa<FloatType>(x.getType()))

@@ -172,3 +172,16 @@ func.func @div_unsigned(%a: tensor<4xi8>) -> tensor<4xi8> {
   %1 = attn.div %0, %a : (tensor<4xi8>, tensor<4xi8>) -> tensor<4xi8>
   return %1 : tensor<4xi8>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @silu
+// CHECK: linalg.generic
+// CHECK: arith.negf
+// CHECK: math.exp
+// CHECK: arith.addf
+// CHECK: arith.divf
+func.func @silu(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %0 = attn.silu %x : tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}

@@ -246,6 +246,23 @@ def Attn_AbsOp : Attn_UnaryOp<"abs", Attn_Tensor, "|input|", "Abs">;
 def Attn_ReluOp : Attn_UnaryOp<"relu", Attn_Tensor, "max(input, 0)", "Relu">;
 def Attn_NotOp : Attn_UnaryOp<"not", Attn_BoolTensor, "!input", "Not">;
 
+def Attn_SiluOp : Attn_Op<"silu", [Pure, SameOperandsAndResultType]> {
+  let summary = "Sigmoid linear unit (swish)";
+  let description = [{
+    `output = input * sigmoid(input) = input / (1 + exp(-input))`. ONNX
+    has no SiLU node before opset 24 (exporters write `Mul(x, Sigmoid(x))`);
+    `attnc-fuse-activations` forms this op from such expressions (Marian's
+    and Llama's MLPs).
+
+    ```mlir
+    %y = attn.silu %x : tensor<?x2048xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$input);
+  let results = (outs Attn_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
 def Attn_GeluOp : Attn_Op<"gelu", [Pure, SameOperandsAndResultType]> {
   let summary = "Gaussian error linear unit";
   let description = [{
