@@ -123,9 +123,10 @@ void attnc::buildAttnPipeline(OpPassManager &pm, bool fuse) {
   pm.addPass(createCSEPass());
   if (!fuse)
     return;
-  pm.addPass(createFuseLayerNorm());
+  pm.addPass(createFuseNormalization());
   pm.addPass(createFuseActivations());
   pm.addPass(createFuseAttention());
+  pm.addPass(createFuseLinear());
   // The transposes and reshapes fusion leaves compose with their producers.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -28,6 +28,8 @@ static StringRef fusedKind(Operation *op) {
   return llvm::TypeSwitch<Operation *, StringRef>(op)
       .Case([](AttentionOp) { return "attention"; })
       .Case([](LayerNormOp) { return "layer_norm"; })
+      .Case([](RmsNormOp) { return "rms_norm"; })
+      .Case([](LinearOp) { return "linear"; })
       .Case([](SiluOp) { return "silu"; })
       .Default([](Operation *) { return StringRef(); });
 }
@@ -44,7 +46,7 @@ static std::string joinNames(Location loc) {
 
 void attnc::printFusionReport(ModuleOp module, raw_ostream &os) {
   llvm::MapVector<StringRef, int> totals;
-  for (StringRef kind : {"attention", "layer_norm", "gelu", "gelu_tanh", "silu"})
+  for (StringRef kind : {"attention", "layer_norm", "rms_norm", "gelu", "gelu_tanh", "silu", "linear"})
     totals[kind] = 0;
   os << "fusion report\n";
   module.walk([&](Operation *op) {
@@ -52,8 +54,21 @@ void attnc::printFusionReport(ModuleOp module, raw_ostream &os) {
     if (kind.empty())
       return;
     ++totals[kind];
+    std::string label = kind.str();
+    // An activation in a linear epilogue is still one fused activation.
+    if (auto linear = dyn_cast<LinearOp>(op);
+        linear && linear.getActivation() != Activation::none) {
+      StringRef act = stringifyActivation(linear.getActivation());
+      if (act != "relu")
+        ++totals[act];
+      label += "+" + act.str();
+    }
+    if (auto linear = dyn_cast<LinearOp>(op))
+      label += linear.getBias() ? "+bias" : "";
+    if (auto linear = dyn_cast<LinearOp>(op))
+      label += linear.getResidual() ? "+residual" : "";
     size_t nodes = nodeNames(op->getLoc()).size();
-    os << "  fused " << kind << " (" << nodes << " node"
+    os << "  fused " << label << " (" << nodes << " node"
        << (nodes == 1 ? "" : "s") << "): " << joinNames(op->getLoc()) << "\n";
   });
   int unfused = 0;

@@ -66,8 +66,9 @@ mlir::FailureOr<AttentionMatch> matchAttention(attn::SoftmaxOp softmax,
 bool isAttentionLike(attn::SoftmaxOp softmax);
 
 void populateFuseAttentionPatterns(mlir::RewritePatternSet &patterns);
-void populateFuseLayerNormPatterns(mlir::RewritePatternSet &patterns);
+void populateFuseNormalizationPatterns(mlir::RewritePatternSet &patterns);
 void populateFuseActivationsPatterns(mlir::RewritePatternSet &patterns);
+void populateFuseLinearPatterns(mlir::RewritePatternSet &patterns);
 
 /// Writes the fusion report of `module` (see attnc-fusion-report).
 void printFusionReport(mlir::ModuleOp module, llvm::raw_ostream &os);

@@ -197,15 +197,17 @@ def FuseAttention : Pass<"attnc-fuse-attention"> {
   let dependentDialects = ["mlir::tensor::TensorDialect"];
 }
 
-def FuseLayerNorm : Pass<"attnc-fuse-layer-norm"> {
-  let summary = "Forms attn.layer_norm from decomposed layer normalization";
+def FuseNormalization : Pass<"attnc-fuse-normalization"> {
+  let summary = "Forms attn.layer_norm and attn.rms_norm from their decompositions";
   let description = [{
     Exporters before ONNX opset 17 write LayerNorm as
-    `(x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) * gamma + beta`. The
-    pattern matches that form over trailing axes with `Pow(d, 2)` or
-    `d * d`, `Div` by the root or `Mul` by its `Reciprocal`, and an
-    optional elementwise scale and shift whose shapes fit the normalized
-    dims; without a scale it uses a constant of ones.
+    `(x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) * gamma + beta`, and
+    Llama-style models write RMSNorm as `x * rsqrt(mean(x^2) + eps) * w`.
+    The patterns (anchored on the square root) match both over trailing
+    axes, with `Pow(d, 2)` or `d * d`, `Div` by the root or `Mul` by its
+    `Reciprocal` (or `1 / root`), and an optional elementwise scale (and,
+    for LayerNorm, shift) whose shapes fit the normalized dims; without a
+    scale they use a constant of ones.
   }];
 }
 
@@ -224,6 +226,19 @@ def FuseActivations : Pass<"attnc-fuse-activations"> {
     `attn.gelu` with the matching `approximate` mode. SiLU
     (`x * sigmoid(x)`, `x / (1 + exp(-x))`) becomes `attn.silu` the same
     way.
+  }];
+}
+
+def FuseLinear : Pass<"attnc-fuse-linear"> {
+  let summary = "Forms attn.linear: MatMul/Gemm with bias, activation and residual";
+  let description = [{
+    A `MatMul` of any input `[..., K]` by a constant `[K, N]` weight, or a
+    `Gemm` (alpha 1, x not transposed) with a constant weight, becomes
+    `attn.linear`, together with what directly follows it as the only
+    user: a bias `Add` of a constant `[N]` vector (or Gemm's `C`), then an
+    `attn.gelu`/`attn.silu`/`attn.relu`, then a residual `Add` of a tensor
+    of the result's type. Runs after attnc-fuse-activations, so decomposed
+    activations are already single ops.
   }];
 }
 

@@ -71,4 +71,5 @@ void attnc::populateAttnToLinalgConversionPatterns(
   lowering::populateElementwiseMathLoweringPatterns(patterns);
   lowering::populateReductionLoweringPatterns(patterns);
   lowering::populateAttentionLoweringPatterns(patterns);
+  lowering::populateLinearLoweringPatterns(patterns);
 }

@@ -94,6 +94,7 @@ void populateNormalizationLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateElementwiseMathLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateReductionLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateAttentionLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateLinearLoweringPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace attnc::lowering
 

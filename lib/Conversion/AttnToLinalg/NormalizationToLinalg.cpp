@@ -263,7 +263,75 @@ struct LayerNormLowering : public OpConversionPattern<attn::LayerNormOp> {
 
 } // namespace
 
+/// x * rsqrt(sum(x^2) / n + eps) * scale: one reduction over the rows,
+/// then one elementwise pass.
+struct RmsNormLowering : public OpConversionPattern<attn::RmsNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(attn::RmsNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    auto elementType = cast<FloatType>(type.getElementType());
+    FloatType acc = elementType.getWidth() > 32
+                        ? elementType
+                        : cast<FloatType>(rewriter.getF32Type());
+    int64_t rank = type.getRank(), axis = op.getAxis();
+    SmallVector<int64_t> axes;
+    for (int64_t d = axis; d < rank; ++d)
+      axes.push_back(d);
+    auto widen = [&](OpBuilder &b, Location l, Value x) -> Value {
+      return x.getType() == acc ? x
+                                : Value(arith::ExtFOp::create(b, l, acc, x));
+    };
+    Value count = buildElementCount(rewriter, loc, input, axes, acc);
+    Value sumSq = buildReduction(
+        rewriter, loc, input, axes, acc, zeroOf(rewriter, loc, acc),
+        [&](OpBuilder &b, Location l, Value x, Value s) -> Value {
+          Value w = widen(b, l, x);
+          return arith::AddFOp::create(b, l, s,
+                                       arith::MulFOp::create(b, l, w, w));
+        });
+    SmallVector<AffineExpr> rowExprs;
+    SmallVector<std::pair<Value, int64_t>> fullSources;
+    for (int64_t d = 0; d < rank; ++d) {
+      fullSources.push_back({input, d});
+      if (d < axis)
+        rowExprs.push_back(getAffineDimExpr(d, ctx));
+    }
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    SmallVector<AffineMap> maps = {
+        identity, AffineMap::get(rank, 0, rowExprs, ctx),
+        broadcastMap(ctx, cast<RankedTensorType>(adaptor.getScale().getType()),
+                     type, rank, 0),
+        identity};
+    Value eps = floatConstant(rewriter, loc, acc,
+                              op.getEpsilon().convertToDouble());
+    Value one = floatConstant(rewriter, loc, acc, 1.0);
+    auto result = linalg::GenericOp::create(
+        rewriter, loc, type, ValueRange{input, sumSq, adaptor.getScale()},
+        ValueRange{createEmpty(rewriter, loc, type, fullSources)}, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value meanSq = arith::DivFOp::create(b, l, args[1], count);
+          Value inv = arith::DivFOp::create(
+              b, l, one,
+              math::SqrtOp::create(b, l,
+                                   arith::AddFOp::create(b, l, meanSq, eps)));
+          Value y = arith::MulFOp::create(b, l, widen(b, l, args[0]), inv);
+          y = arith::MulFOp::create(b, l, y, widen(b, l, args[2]));
+          if (y.getType() != elementType)
+            y = arith::TruncFOp::create(b, l, elementType, y);
+          linalg::YieldOp::create(b, l, y);
+        });
+    rewriter.replaceOp(op, result.getResult(0));
+    return success();
+  }
+};
+
 void lowering::populateNormalizationLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<SoftmaxLowering, LogSoftmaxLowering, LayerNormLowering>(
-      patterns.getContext());
+  patterns.add<SoftmaxLowering, LogSoftmaxLowering, LayerNormLowering,
+               RmsNormLowering>(patterns.getContext());
 }

@@ -98,24 +98,42 @@ LogicalResult LogSoftmaxOp::verify() {
 // LayerNormOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult LayerNormOp::verify() {
-  auto in = cast<RankedTensorType>(getInput().getType());
-  auto out = cast<RankedTensorType>(getOutput().getType());
-  int64_t rank = in.getRank(), axis = getAxis();
+/// The checks LayerNorm and RMSNorm share: axis, result shape, scale shape
+/// and epsilon.
+static LogicalResult verifyNormalization(Operation *op, Value input,
+                                         Value scale, Value output,
+                                         int64_t axis, APFloat epsilon) {
+  auto in = cast<RankedTensorType>(input.getType());
+  auto out = cast<RankedTensorType>(output.getType());
+  int64_t rank = in.getRank();
   if (axis < 0 || axis >= rank)
-    return emitOpError("axis ")
+    return op->emitOpError("axis ")
            << axis << " is out of range [0, " << rank << ")";
   if (out.getRank() != rank)
-    return emitOpError("result rank must equal input rank");
+    return op->emitOpError("result rank must equal input rank");
   for (int64_t i = 0; i < rank; ++i)
     if (!compatible(in.getDimSize(i), out.getDimSize(i)))
-      return emitOpError("result dim ") << i << " is " << out.getDimSize(i)
-                                        << ", input has " << in.getDimSize(i);
-  ArrayRef<int64_t> normalized = in.getShape().drop_front(axis);
-  if (failed(verifyBroadcastsTo(*this, "scale",
-                                cast<RankedTensorType>(getScale().getType()),
-                                normalized)))
+      return op->emitOpError("result dim ")
+             << i << " is " << out.getDimSize(i) << ", input has "
+             << in.getDimSize(i);
+  if (epsilon.convertToDouble() < 0)
+    return op->emitOpError("epsilon must not be negative");
+  return verifyBroadcastsTo(op, "scale",
+                            cast<RankedTensorType>(scale.getType()),
+                            in.getShape().drop_front(axis));
+}
+
+LogicalResult RmsNormOp::verify() {
+  return verifyNormalization(*this, getInput(), getScale(), getOutput(),
+                             getAxis(), getEpsilon());
+}
+
+LogicalResult LayerNormOp::verify() {
+  if (failed(verifyNormalization(*this, getInput(), getScale(), getOutput(),
+                                 getAxis(), getEpsilon())))
     return failure();
+  auto in = cast<RankedTensorType>(getInput().getType());
+  ArrayRef<int64_t> normalized = in.getShape().drop_front(getAxis());
   if (getBias() &&
       getElementTypeOrSelf(getBias().getType()) != in.getElementType())
     return emitOpError("bias element type must match the input");
@@ -217,5 +235,43 @@ LogicalResult AttentionOp::verify() {
     if (failed(verifyBroadcastsTo(*this, "bias_mask", type, scores)))
       return failure();
   }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LinearOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto w = cast<RankedTensorType>(getWeight().getType());
+  auto out = cast<RankedTensorType>(getOutput().getType());
+  if (in.getRank() < 1)
+    return emitOpError("input must have rank >= 1");
+  if (w.getRank() != 2)
+    return emitOpError("weight must have rank 2, got ") << w.getRank();
+  int64_t k = w.getDimSize(getTransposeWeight() ? 1 : 0);
+  int64_t n = w.getDimSize(getTransposeWeight() ? 0 : 1);
+  if (!compatible(in.getDimSize(in.getRank() - 1), k))
+    return emitOpError("input has ")
+           << in.getDimSize(in.getRank() - 1) << " features, weight expects "
+           << k;
+  if (out.getRank() != in.getRank())
+    return emitOpError("result rank must equal input rank");
+  for (int64_t i = 0; i + 1 < in.getRank(); ++i)
+    if (!compatible(in.getDimSize(i), out.getDimSize(i)))
+      return emitOpError("result dim ") << i << " differs from the input";
+  if (!compatible(out.getDimSize(out.getRank() - 1), n))
+    return emitOpError("result has ")
+           << out.getDimSize(out.getRank() - 1) << " features, weight gives "
+           << n;
+  if (Value bias = getBias()) {
+    auto b = cast<RankedTensorType>(bias.getType());
+    if (b.getRank() != 1 || !compatible(b.getDimSize(0), n))
+      return emitOpError("bias must be a vector of ") << n << " elements";
+  }
+  if (Value residual = getResidual())
+    if (residual.getType() != out)
+      return emitOpError("residual must have the result type");
   return success();
 }

@@ -100,3 +100,20 @@ func.func @constant() -> tensor<2xf32> {
   %0 = attn.constant dense<[1.0, 2.0]> : tensor<2xf32>
   return %0 : tensor<2xf32>
 }
+
+// -----
+
+// attn.linear: rows flattened, one contraction with the bias, then the
+// activation and the residual.
+// CHECK-LABEL: func.func @linear_epilogue
+// CHECK-NOT: attn.
+// CHECK: tensor.reshape %arg0
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: tensor.reshape
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK: arith.addf
+func.func @linear_epilogue(%x: tensor<?x?x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>, %r: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
+  %0 = attn.linear %x, %w bias %b residual %r activation = gelu {transpose_weight} : (tensor<?x?x8xf32>, tensor<16x8xf32>, tensor<16xf32>, tensor<?x?x16xf32>) -> tensor<?x?x16xf32>
+  return %0 : tensor<?x?x16xf32>
+}

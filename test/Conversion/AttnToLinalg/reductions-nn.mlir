@@ -113,3 +113,17 @@ func.func @gemm_plain(%a: tensor<8x2xf32>, %b: tensor<8x4xf32>) -> tensor<2x4xf3
   %0 = attn.gemm %a, %b {trans_a} : (tensor<8x2xf32>, tensor<8x4xf32>) -> tensor<2x4xf32>
   return %0 : tensor<2x4xf32>
 }
+
+// -----
+
+// RMSNorm: a sum of squares per row, then one elementwise pass.
+// CHECK-LABEL: func.func @rms_norm
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]
+// CHECK: math.sqrt
+func.func @rms_norm(%x: tensor<?x32xf32>, %w: tensor<32xf32>) -> tensor<?x32xf32> {
+  %0 = attn.rms_norm %x, %w {axis = 1 : i64, epsilon = 1.0e-6 : f32} : (tensor<?x32xf32>, tensor<32xf32>) -> tensor<?x32xf32>
+  return %0 : tensor<?x32xf32>
+}

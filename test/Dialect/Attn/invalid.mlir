@@ -93,3 +93,27 @@ func.func @constant_scalar() {
   %0 = attn.constant 1.0 : f32
   return
 }
+
+// -----
+
+func.func @rms_norm_scale(%x: tensor<4x8xf32>, %w: tensor<4xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{scale dim 0 is 4, which does not broadcast to 8}}
+  %0 = attn.rms_norm %x, %w {axis = 1 : i64, epsilon = 1.0e-6 : f32} : (tensor<4x8xf32>, tensor<4xf32>) -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @linear_features(%x: tensor<4x8xf32>, %w: tensor<6x4xf32>) -> tensor<4x4xf32> {
+  // expected-error @+1 {{input has 8 features, weight expects 6}}
+  %0 = attn.linear %x, %w : (tensor<4x8xf32>, tensor<6x4xf32>) -> tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
+}
+
+// -----
+
+func.func @linear_bias(%x: tensor<4x8xf32>, %w: tensor<4x8xf32>, %b: tensor<8xf32>) -> tensor<4x4xf32> {
+  // expected-error @+1 {{bias must be a vector of 4 elements}}
+  %0 = attn.linear %x, %w bias %b {transpose_weight} : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
+}

@@ -42,4 +42,15 @@ def Attn_GeluApproximationAttr : I32EnumAttr<"GeluApproximation",
   let cppNamespace = "::attnc::attn";
 }
 
+def Attn_ActivationAttr : I32EnumAttr<"Activation",
+    "activation of a linear layer's epilogue", [
+      I32EnumAttrCase<"none", 0>,
+      I32EnumAttrCase<"relu", 1>,
+      I32EnumAttrCase<"gelu", 2>,
+      I32EnumAttrCase<"gelu_tanh", 3>,
+      I32EnumAttrCase<"silu", 4>
+    ]> {
+  let cppNamespace = "::attnc::attn";
+}
+
 #endif // ATTNC_DIALECT_ATTN_ATTNENUMS_TD

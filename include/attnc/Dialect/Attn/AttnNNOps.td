@@ -8,6 +8,7 @@
 #define ATTNC_DIALECT_ATTN_ATTNNNOPS_TD
 
 include "attnc/Dialect/Attn/AttnBase.td"
+include "attnc/Dialect/Attn/AttnEnums.td"
 
 //===----------------------------------------------------------------------===//
 // attn.matmul
@@ -106,6 +107,75 @@ def Attn_LayerNormOp : Attn_Op<"layer_norm",
   let results = (outs Attn_FloatTensor:$output);
   let assemblyFormat = [{
     $input `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// attn.linear
+//===----------------------------------------------------------------------===//
+
+def Attn_LinearOp : Attn_Op<"linear",
+    [Pure, AttrSizedOperandSegments, AllElementTypesMatch<["input", "weight", "output"]>]> {
+  let summary = "Dense layer with a fused epilogue: act(x·W + b) + residual";
+  let description = [{
+    `output = activation(input · W + bias) + residual`, where `input` is
+    `[..., K]` and `W` is `weight` (`[K, N]`), or its transpose when
+    `transpose_weight` is set (`weight` is `[N, K]`, as `Gemm` with
+    `transB` and `nn.Linear` store it). `bias` is `[N]`; `residual` has the
+    result's type `[..., N]`. Both are optional; `activation` is one of
+    `none`, `relu`, `gelu`, `gelu_tanh`, `silu`.
+
+    `attnc-fuse-linear` forms it from `MatMul`/`Gemm` with a constant 2-D
+    weight followed by a bias `Add`, an activation and a residual `Add`, so
+    that the GEMM code generation can apply the epilogue to each output
+    tile while it is in registers instead of in separate passes over
+    memory.
+
+    ```mlir
+    %y = attn.linear %x, %w bias %b residual %r activation = gelu
+        : (tensor<?x?x768xf32>, tensor<768x3072xf32>, tensor<3072xf32>, tensor<?x?x3072xf32>) -> tensor<?x?x3072xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$input, Attn_FloatTensor:$weight,
+                       Optional<Attn_FloatTensor>:$bias,
+                       Optional<Attn_FloatTensor>:$residual,
+                       UnitAttr:$transpose_weight,
+                       DefaultValuedAttr<Attn_ActivationAttr,
+                         "::attnc::attn::Activation::none">:$activation);
+  let results = (outs Attn_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` $bias^)? (`residual` $residual^)?
+    (`activation` `=` $activation^)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// attn.rms_norm
+//===----------------------------------------------------------------------===//
+
+def Attn_RmsNormOp : Attn_Op<"rms_norm",
+    [Pure, AllElementTypesMatch<["input", "scale", "output"]>]> {
+  let summary = "Root-mean-square normalization over the trailing dims from `axis`";
+  let description = [{
+    `output = x / sqrt(mean(x^2) + epsilon) * scale`, the mean over the dims
+    `axis..rank-1` (Llama-style RMSNorm; ONNX `RMSNormalization`, opset 23).
+    `scale` broadcasts to the normalized dims. The sum of squares is
+    accumulated in f32 (f64 for f64 inputs). `attnc-fuse-normalization`
+    forms it from the decomposed graphs exporters write.
+
+    ```mlir
+    %y = attn.rms_norm %x, %w {axis = 2, epsilon = 1.0e-06 : f32}
+        : (tensor<?x?x2048xf32>, tensor<2048xf32>) -> tensor<?x?x2048xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$input, Attn_FloatTensor:$scale,
+                       I64Attr:$axis, F32Attr:$epsilon);
+  let results = (outs Attn_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $scale attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

@@ -1,4 +1,4 @@
-// RUN: attnc-opt %s -split-input-file --attnc-fuse-layer-norm --canonicalize | FileCheck %s
+// RUN: attnc-opt %s -split-input-file --attnc-fuse-normalization --canonicalize | FileCheck %s
 
 // torch.onnx (opset < 17): Pow(d, 2), Div by the root, gamma and beta.
 // CHECK-LABEL: func.func @torch_decomposed
@@ -72,5 +72,43 @@ func.func @cube(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %e = attn.add %v, %eps : (tensor<4x1xf32>, tensor<f32>) -> tensor<4x1xf32>
   %s = attn.sqrt %e : tensor<4x1xf32>
   %n = attn.div %d, %s : (tensor<4x8xf32>, tensor<4x1xf32>) -> tensor<4x8xf32>
+  return %n : tensor<4x8xf32>
+}
+
+// -----
+
+// Llama RMSNorm as torch exports it: Pow, ReduceMean, Add eps, Sqrt,
+// Div(1, .), Mul by x, Mul by the weight.
+// CHECK-LABEL: func.func @llama_rms_norm
+// CHECK: %[[Y:.*]] = attn.rms_norm %arg0, %arg1 {axis = 2 : i64, epsilon = 9.99999997E-7 : f32} : (tensor<?x?x32xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
+// CHECK-NEXT: return %[[Y]]
+func.func @llama_rms_norm(%x: tensor<?x?x32xf32>, %w: tensor<32xf32>) -> tensor<?x?x32xf32> {
+  %two = attn.constant dense<2.0> : tensor<f32>
+  %eps = attn.constant dense<9.99999997E-7> : tensor<f32>
+  %one = attn.constant dense<1.0> : tensor<f32>
+  %p = attn.pow %x, %two : (tensor<?x?x32xf32>, tensor<f32>) -> tensor<?x?x32xf32>
+  %v = attn.reduce mean %p [2] keepdims : tensor<?x?x32xf32> -> tensor<?x?x1xf32>
+  %e = attn.add %v, %eps : (tensor<?x?x1xf32>, tensor<f32>) -> tensor<?x?x1xf32>
+  %s = attn.sqrt %e : tensor<?x?x1xf32>
+  %r = attn.div %one, %s : (tensor<f32>, tensor<?x?x1xf32>) -> tensor<?x?x1xf32>
+  %n = attn.mul %x, %r : (tensor<?x?x32xf32>, tensor<?x?x1xf32>) -> tensor<?x?x32xf32>
+  %y = attn.mul %w, %n : (tensor<32xf32>, tensor<?x?x32xf32>) -> tensor<?x?x32xf32>
+  return %y : tensor<?x?x32xf32>
+}
+
+// -----
+
+// Near miss: dividing by the root of the mean square plus eps, but of a
+// different tensor than the one normalized.
+// CHECK-LABEL: func.func @rms_other_tensor
+// CHECK-NOT: attn.rms_norm
+func.func @rms_other_tensor(%x: tensor<4x8xf32>, %z: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %two = attn.constant dense<2.0> : tensor<f32>
+  %eps = attn.constant dense<9.99999997E-7> : tensor<f32>
+  %p = attn.pow %z, %two : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
+  %v = attn.reduce mean %p [1] keepdims : tensor<4x8xf32> -> tensor<4x1xf32>
+  %e = attn.add %v, %eps : (tensor<4x1xf32>, tensor<f32>) -> tensor<4x1xf32>
+  %s = attn.sqrt %e : tensor<4x1xf32>
+  %n = attn.div %x, %s : (tensor<4x8xf32>, tensor<4x1xf32>) -> tensor<4x8xf32>
   return %n : tensor<4x8xf32>
 }

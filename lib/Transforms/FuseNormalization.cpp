@@ -1,4 +1,4 @@
-//===- FuseLayerNorm.cpp - Form attn.layer_norm from its decomposition ----===//
+//===- FuseNormalization.cpp - Form attn.layer_norm / attn.rms_norm -------===//
 //
 // Part of the attnc project.
 //
@@ -10,7 +10,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace attnc {
-#define GEN_PASS_DEF_FUSELAYERNORM
+#define GEN_PASS_DEF_FUSENORMALIZATION
 #include "attnc/Transforms/Passes.h.inc"
 } // namespace attnc
 
@@ -48,6 +48,72 @@ static bool fitsNormalizedDims(Value param, RankedTensorType input,
   auto type = cast<RankedTensorType>(param.getType());
   ArrayRef<int64_t> normalized = input.getShape().drop_front(axis);
   return type.getShape() == normalized && type.hasStaticShape();
+}
+
+/// The value `x / root` computes, if `op` is `x / root`, `x * (1 / root)`
+/// or `x * reciprocal(root)`; `absorbed` gets the reciprocal.
+static Operation *normalizationOf(Value root, Value x,
+                                  SmallVectorImpl<Operation *> &absorbed) {
+  if (!root.hasOneUse())
+    return nullptr;
+  Operation *user = *root.user_begin();
+  if (auto div = dyn_cast<DivOp>(user)) {
+    if (div.getLhs() == x && div.getType() == x.getType())
+      return div;
+    std::optional<double> one = getScalarConstant(div.getLhs());
+    if (!one || *one != 1.0)
+      return nullptr;
+  } else if (!isa<ReciprocalOp>(user)) {
+    return nullptr;
+  }
+  // user is 1 / root: the normalization multiplies x by it.
+  Value inv = user->getResult(0);
+  if (!inv.hasOneUse())
+    return nullptr;
+  Operation *mul = *inv.user_begin();
+  if (!isa<MulOp>(mul) || otherOperand(mul, x) != inv)
+    return nullptr;
+  absorbed.push_back(user);
+  return mul;
+}
+
+/// x * rsqrt(mean(x^2) + eps) [* w]: the RMSNorm form of the match.
+static LogicalResult matchRmsNorm(SqrtOp sqrt, AddOp addEps, double eps,
+                                  ReduceOp var, Operation *square, Value x,
+                                  int64_t axis, PatternRewriter &rewriter) {
+  SmallVector<Operation *> absorbed = {square, var, addEps, sqrt};
+  Operation *norm = normalizationOf(sqrt.getResult(), x, absorbed);
+  if (!norm)
+    return failure();
+  absorbed.push_back(norm);
+  auto inputType = cast<RankedTensorType>(x.getType());
+  Value result = norm->getResult(0), weight;
+  if (result.hasOneUse() && isa<MulOp>(*result.user_begin())) {
+    Operation *mul = *result.user_begin();
+    Value w = otherOperand(mul, result);
+    if (w && fitsNormalizedDims(w, inputType, axis)) {
+      weight = w;
+      absorbed.push_back(mul);
+      result = mul->getResult(0);
+    }
+  }
+  Location loc = fusedLocation(rewriter.getContext(), absorbed, "rms_norm");
+  rewriter.setInsertionPoint(result.getDefiningOp());
+  if (!weight) {
+    auto type = RankedTensorType::get(inputType.getShape().drop_front(axis),
+                                      inputType.getElementType());
+    if (!type.hasStaticShape())
+      return failure();
+    weight = rewriter.create<ConstantOp>(
+        loc, type,
+        DenseElementsAttr::get(
+            type, rewriter.getFloatAttr(type.getElementType(), 1.0)));
+  }
+  Value fused = rewriter.create<RmsNormOp>(
+      loc, inputType, x, weight, rewriter.getI64IntegerAttr(axis),
+      rewriter.getF32FloatAttr(static_cast<float>(eps)));
+  rewriter.replaceAllUsesWith(result, fused);
+  return success();
 }
 
 namespace {
@@ -92,7 +158,7 @@ struct FuseLayerNormPattern : public OpRewritePattern<SqrtOp> {
     }
     auto sub = d.getDefiningOp<SubOp>();
     if (!sub)
-      return failure();
+      return matchRmsNorm(sqrt, addEps, *eps, var, square, d, *axis, rewriter);
     Value x = sub.getLhs();
     auto mean = sub.getRhs().getDefiningOp<ReduceOp>();
     if (!mean || mean.getInput() != x || trailingMean(mean) != axis ||
@@ -100,21 +166,10 @@ struct FuseLayerNormPattern : public OpRewritePattern<SqrtOp> {
       return failure();
 
     // d / sqrt(...) or d * reciprocal(sqrt(...)).
-    if (!sqrt->hasOneUse())
-      return failure();
-    Operation *norm = *sqrt->user_begin();
     SmallVector<Operation *> absorbed = {mean, sub, square, var, addEps, sqrt};
-    if (auto recip = dyn_cast<ReciprocalOp>(norm)) {
-      if (!recip->hasOneUse())
-        return failure();
-      absorbed.push_back(recip);
-      norm = *recip->user_begin();
-      if (!isa<MulOp>(norm) || otherOperand(norm, d) != recip.getResult())
-        return failure();
-    } else if (!isa<DivOp>(norm) || cast<DivOp>(norm).getLhs() != d ||
-               cast<DivOp>(norm).getType() != x.getType()) {
+    Operation *norm = normalizationOf(sqrt.getResult(), d, absorbed);
+    if (!norm)
       return failure();
-    }
     absorbed.push_back(norm);
     // d feeds only the square and the normalization.
     for (Operation *user : d.getUsers())
@@ -163,11 +218,11 @@ struct FuseLayerNormPattern : public OpRewritePattern<SqrtOp> {
   }
 };
 
-struct FuseLayerNormPass
-    : public attnc::impl::FuseLayerNormBase<FuseLayerNormPass> {
+struct FuseNormalizationPass
+    : public attnc::impl::FuseNormalizationBase<FuseNormalizationPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateFuseLayerNormPatterns(patterns);
+    populateFuseNormalizationPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
@@ -175,6 +230,6 @@ struct FuseLayerNormPass
 
 } // namespace
 
-void attnc::populateFuseLayerNormPatterns(RewritePatternSet &patterns) {
+void attnc::populateFuseNormalizationPatterns(RewritePatternSet &patterns) {
   patterns.add<FuseLayerNormPattern>(patterns.getContext());
 }
