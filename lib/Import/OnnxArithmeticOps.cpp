@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ImporterInternals.h"
+#include "OnnxBuild.h"
 
 #include "attnc/Dialect/Attn/AttnOps.h"
 
@@ -42,14 +43,72 @@ LogicalResult importBinary(NodeContext &nc) {
   return success();
 }
 
+/// Integer Mod from truncating division: r = a - (a / b) * b has the sign
+/// of a (fmod = 1); for fmod = 0 (sign of b), a nonzero r whose sign
+/// differs from b's gets b added.
+LogicalResult importMod(NodeContext &nc) {
+  if (failed(requireInputs(nc, 2)))
+    return failure();
+  const OnnxValue &a = nc.input(0), &b = nc.input(1);
+  if (failed(checkSameElementType(nc, a, b)))
+    return failure();
+  Type elementType = build::elementType(a);
+  if (!elementType.isSignlessInteger() || elementType.isInteger(1))
+    return nc.emitError() << "Mod of " << onnxTypeName(a.onnxType)
+                          << " tensors is not supported yet (integers only)";
+  using P = attn::ComparePredicate;
+  auto q = build::div(nc, a, b);
+  if (failed(q))
+    return failure();
+  auto qb = build::mul(nc, *q, b);
+  if (failed(qb))
+    return failure();
+  auto r = build::sub(nc, a, *qb);
+  if (failed(r))
+    return failure();
+  if (nc.intAttr("fmod", 0) != 0 || a.isUnsigned) {
+    nc.setOutput(0, *r);
+    return success();
+  }
+  OnnxValue zero = build::scalar(nc, a, 0);
+  auto rNeg = build::compare(nc, P::lt, *r, zero);
+  auto bNeg = build::compare(nc, P::lt, b, zero);
+  auto rZero = build::compare(nc, P::eq, *r, zero);
+  auto shifted = build::add(nc, *r, b);
+  if (failed(rNeg) || failed(bNeg) || failed(rZero) || failed(shifted))
+    return failure();
+  OpBuilder &builder = nc.builder();
+  OnnxValue cond = *rNeg;
+  SymShape signShape;
+  if (failed(broadcastShapes(nc, rNeg->shape, bNeg->shape, signShape)))
+    return failure();
+  Type i1 = builder.getI1Type();
+  Value differ = attn::XorOp::create(builder, nc.loc,
+                                     nc.tensorType(signShape, i1),
+                                     rNeg->value, bNeg->value);
+  Value nonZero = attn::NotOp::create(builder, nc.loc, rZero->value.getType(),
+                                      rZero->value);
+  if (failed(broadcastShapes(nc, signShape, rZero->shape, cond.shape)))
+    return failure();
+  cond.value = attn::AndOp::create(builder, nc.loc,
+                                   nc.tensorType(cond.shape, i1), differ,
+                                   nonZero);
+  auto out = build::where(nc, cond, *shifted, *r);
+  if (failed(out))
+    return failure();
+  nc.setOutput(0, *out);
+  return success();
+}
+
 } // namespace
 
 void import::appendArithmeticOpHandlers(std::vector<OpHandlerEntry> &handlers) {
   handlers.insert(handlers.end(), {
-      {"", "Add", 7, 21, "numpy broadcasting", importBinary<attn::AddOp>},
-      {"", "Sub", 7, 21, "numpy broadcasting", importBinary<attn::SubOp>},
-      {"", "Mul", 7, 21, "numpy broadcasting", importBinary<attn::MulOp>},
-      {"", "Div", 7, 21, "numpy broadcasting; integers truncate",
+      {"", "Mod", 10, 24, "integers (fmod 0 and 1)", importMod},
+      {"", "Add", 7, 24, "numpy broadcasting", importBinary<attn::AddOp>},
+      {"", "Sub", 7, 24, "numpy broadcasting", importBinary<attn::SubOp>},
+      {"", "Mul", 7, 24, "numpy broadcasting", importBinary<attn::MulOp>},
+      {"", "Div", 7, 24, "numpy broadcasting; integers truncate",
        importBinary<attn::DivOp>},
   });
 }

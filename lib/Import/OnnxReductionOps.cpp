@@ -102,13 +102,13 @@ void import::appendReductionOpHandlers(std::vector<OpHandlerEntry> &handlers) {
   using K = attn::ReduceKind;
   handlers.insert(handlers.end(),
                   {
-                      {"", "ReduceSum", 1, 21,
+                      {"", "ReduceSum", 1, 24,
                        "axes: attribute before opset 13, constant input since",
                        importReduce<K::sum, 13>},
-                      {"", "ReduceMean", 1, 21,
+                      {"", "ReduceMean", 1, 24,
                        "axes: attribute before opset 18, constant input since",
                        importReduce<K::mean, 18>},
-                      {"", "ReduceMax", 1, 21,
+                      {"", "ReduceMax", 1, 24,
                        "axes: attribute before opset 18, constant input since",
                        importReduce<K::max, 18>},
                   });

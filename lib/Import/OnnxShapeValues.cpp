@@ -70,6 +70,9 @@ Known arithmetic(DimSymbols &symbols, const Known &a, const Known &b,
     else if (auto c = dyn_cast<AffineConstantExpr>(y);
              op == "Div" && c && c.getValue() > 0)
       r = x.floorDiv(c.getValue());
+    else if (auto c = dyn_cast<AffineConstantExpr>(y);
+             op == "Mod" && c && c.getValue() > 0)
+      r = x % c.getValue(); // floor modulo: Mod with fmod = 0
     else
       return std::nullopt;
     out.push_back(symbols.derive(r));
@@ -158,7 +161,8 @@ void attnc::import::propagateKnownValues(NodeContext &nc) {
           result->push_back((*data)[i]);
       }
     }
-  } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+  } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" ||
+             (op == "Mod" && nc.intAttr("fmod", 0) == 0)) {
     if (cast<RankedTensorType>(nc.outputValue(0)->value.getType())
             .getElementType()
             .isSignlessInteger())
