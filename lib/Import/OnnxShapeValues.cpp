@@ -216,6 +216,26 @@ void attnc::import::propagateKnownValues(NodeContext &nc) {
         }
       }
     }
+  } else if (op == "Not" || op == "And" || op == "Or") {
+    // Bool conditions on shapes (GQA checks in function-expanded graphs).
+    Known a = in(0), b = op == "Not" ? in(0) : in(1);
+    if (a && b && (a->size() == b->size() || a->size() == 1 ||
+                   b->size() == 1)) {
+      size_t n = std::max(a->size(), b->size());
+      result.emplace();
+      for (size_t i = 0; i < n && result; ++i) {
+        Dim x = symbols.resolve((*a)[a->size() == 1 ? 0 : i]);
+        Dim y = symbols.resolve((*b)[b->size() == 1 ? 0 : i]);
+        if (x.sym >= 0 || y.sym >= 0)
+          result = std::nullopt;
+        else if (op == "Not")
+          result->push_back(Dim::fixed(x.size == 0));
+        else if (op == "And")
+          result->push_back(Dim::fixed(x.size != 0 && y.size != 0));
+        else
+          result->push_back(Dim::fixed(x.size != 0 || y.size != 0));
+      }
+    }
   } else if (op == "ConstantOfShape") {
     Known shape = in(0);
     Known value = knownOfConstant(nc.outputValue(0)->value);
