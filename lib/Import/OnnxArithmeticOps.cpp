@@ -100,11 +100,51 @@ LogicalResult importMod(NodeContext &nc) {
   return success();
 }
 
+/// Variadic Sum, Max and Min with numpy broadcasting, folded pairwise; Max
+/// and Min select with a comparison (a NaN operand is not propagated).
+template <int which> // 0 = Sum, 1 = Max, 2 = Min
+LogicalResult importVariadic(NodeContext &nc) {
+  if (nc.numInputs() == 0 || !nc.hasInput(0))
+    return nc.emitError() << "expects at least one input";
+  OnnxValue acc = nc.input(0);
+  if (build::elementType(acc).isInteger(1))
+    return nc.emitError() << nc.node.op_type()
+                          << " of bool tensors is not defined";
+  for (size_t i = 1; i < nc.numInputs(); ++i) {
+    if (!nc.hasInput(i))
+      return nc.emitError() << "input " << i << " is missing";
+    const OnnxValue &next = nc.input(i);
+    if (failed(checkSameElementType(nc, acc, next)))
+      return failure();
+    FailureOr<OnnxValue> r = failure();
+    if (which == 0) {
+      r = build::add(nc, acc, next);
+    } else {
+      auto pred = which == 1 ? attn::ComparePredicate::gt
+                             : attn::ComparePredicate::lt;
+      auto keep = build::compare(nc, pred, acc, next);
+      if (failed(keep))
+        return failure();
+      r = build::where(nc, *keep, acc, next);
+    }
+    if (failed(r))
+      return failure();
+    acc = *r;
+  }
+  nc.setOutput(0, acc);
+  return success();
+}
+
 } // namespace
 
 void import::appendArithmeticOpHandlers(std::vector<OpHandlerEntry> &handlers) {
   handlers.insert(handlers.end(), {
       {"", "Mod", 10, 24, "integers (fmod 0 and 1)", importMod},
+      {"", "Sum", 8, 24, "numpy broadcasting", importVariadic<0>},
+      {"", "Max", 8, 24, "numpy broadcasting; NaN not propagated",
+       importVariadic<1>},
+      {"", "Min", 8, 24, "numpy broadcasting; NaN not propagated",
+       importVariadic<2>},
       {"", "Add", 7, 24, "numpy broadcasting", importBinary<attn::AddOp>},
       {"", "Sub", 7, 24, "numpy broadcasting", importBinary<attn::SubOp>},
       {"", "Mul", 7, 24, "numpy broadcasting", importBinary<attn::MulOp>},
