@@ -43,9 +43,9 @@ LogicalResult importBinary(NodeContext &nc) {
   return success();
 }
 
-/// Integer Mod from truncating division: r = a - (a / b) * b has the sign
-/// of a (fmod = 1); for fmod = 0 (sign of b), a nonzero r whose sign
-/// differs from b's gets b added.
+/// Mod from truncating division: r = a - trunc(a / b) * b has the sign of
+/// a (fmod = 1, C fmod); for integers with fmod = 0 (sign of b, Python %),
+/// a nonzero r whose sign differs from b's gets b added.
 LogicalResult importMod(NodeContext &nc) {
   if (failed(requireInputs(nc, 2)))
     return failure();
@@ -53,13 +53,21 @@ LogicalResult importMod(NodeContext &nc) {
   if (failed(checkSameElementType(nc, a, b)))
     return failure();
   Type elementType = build::elementType(a);
-  if (!elementType.isSignlessInteger() || elementType.isInteger(1))
-    return nc.emitError() << "Mod of " << onnxTypeName(a.onnxType)
-                          << " tensors is not supported yet (integers only)";
+  if (elementType.isInteger(1))
+    return nc.emitError() << "Mod of bool tensors is not defined";
+  bool isFloat = isa<FloatType>(elementType);
+  if (isFloat && nc.intAttr("fmod", 0) == 0)
+    return nc.emitError() << "Mod of floating-point tensors needs fmod = 1";
   using P = attn::ComparePredicate;
   auto q = build::div(nc, a, b);
   if (failed(q))
     return failure();
+  if (isFloat) {
+    // C fmod: the quotient truncated toward zero, through int64 (exact
+    // for |a / b| < 2^63).
+    *q = build::castTo(nc, build::castTo(nc, *q, onnx::TensorProto::INT64),
+                       a.onnxType);
+  }
   auto qb = build::mul(nc, *q, b);
   if (failed(qb))
     return failure();
@@ -139,7 +147,9 @@ LogicalResult importVariadic(NodeContext &nc) {
 
 void import::appendArithmeticOpHandlers(std::vector<OpHandlerEntry> &handlers) {
   handlers.insert(handlers.end(), {
-      {"", "Mod", 10, 24, "integers (fmod 0 and 1)", importMod},
+      {"", "Mod", 10, 24,
+       "integers (fmod 0 and 1); floats with fmod 1 and |a / b| < 2^63",
+       importMod},
       {"", "Sum", 8, 24, "numpy broadcasting", importVariadic<0>},
       {"", "Max", 8, 24, "numpy broadcasting; NaN not propagated",
        importVariadic<1>},

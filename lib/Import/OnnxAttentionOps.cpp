@@ -112,8 +112,6 @@ bool hasOutput(NodeContext &nc, int i) {
 LogicalResult importAttention(NodeContext &nc) {
   if (failed(requireInputs(nc, 3)))
     return failure();
-  if (nc.hasInput(6))
-    return nc.emitError() << "the nonpad_kv_seqlen input is not supported yet";
   OnnxValue q = nc.input(0), k = nc.input(1), v = nc.input(2);
   if (!isa<FloatType>(build::elementType(q)))
     return nc.emitError() << "Q must be a float tensor, got "
@@ -242,6 +240,26 @@ LogicalResult importAttention(NodeContext &nc) {
     if (failed(scores))
       return failure();
   }
+  if (nc.hasInput(6)) {
+    // nonpad_kv_seqlen [B]: keys at or past a batch row's length are
+    // padding.
+    const OnnxValue &lengths = nc.input(6);
+    if (lengths.shape.size() != 1 ||
+        lengths.onnxType != onnx::TensorProto::INT64)
+      return nc.emitError() << "nonpad_kv_seqlen must be a 1-D int64 tensor";
+    OnnxValue rows = build::reshape(nc, lengths, {lengths.shape[0],
+                                                  Dim::fixed(1)});
+    auto valid = build::compare(nc, attn::ComparePredicate::lt,
+                                build::iota(nc, total), rows);
+    if (failed(valid))
+      return failure();
+    OnnxValue keep = build::reshape(
+        nc, *valid,
+        {valid->shape[0], Dim::fixed(1), Dim::fixed(1), valid->shape[1]});
+    scores = attention::maskScores(nc, *scores, keep, std::nullopt);
+    if (failed(scores))
+      return failure();
+  }
   if (mode == 1)
     qk = *scores;
   float softcap = floatAttr(nc, "softcap", 0.0f);
@@ -272,7 +290,6 @@ LogicalResult importAttention(NodeContext &nc) {
 void import::appendAttentionOpHandlers(std::vector<OpHandlerEntry> &handlers) {
   handlers.push_back(
       {"", "Attention", 23, 24,
-       "decomposed (matmul, softmax, matmul); no nonpad_kv_seqlen; "
-       "softmax_precision ignored",
+       "decomposed (matmul, softmax, matmul); softmax_precision ignored",
        importAttention});
 }
