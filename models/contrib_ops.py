@@ -12,8 +12,8 @@ shapes, so dynamic dims are exercised). Cases:
   ms_attention_past  the same with past [2, B, N, P, D] and present
   mha                MultiHeadAttention: bias, key_padding_mask,
                      attention_bias, past_key/past_value -> present_*
-  skip_layernorm     SkipLayerNormalization with bias; outputs y and the
-                     input + skip + bias sum
+  skip_layernorm     SkipLayerNormalization with bias; outputs y, mean,
+                     inv_std_var and the input + skip + bias sum
   gelus              FastGelu (with bias), BiasGelu, Gelu
   fused_matmul       FusedMatMul with transA, transB, alpha, batch dims
 """
@@ -117,9 +117,10 @@ def case_mha(rng):
 def case_skip_layernorm(rng):
     nodes = [helper.make_node(
         "SkipLayerNormalization", ["x", "skip", "gamma", "beta", "bias"],
-        ["y", "", "", "sum"], domain=MS, epsilon=1e-5)]
+        ["y", "mean", "inv_std", "sum"], domain=MS, epsilon=1e-5)]
     inputs = [vi("x", ["B", "S", HIDDEN]), vi("skip", ["B", "S", HIDDEN])]
-    outputs = [vi("y", ["B", "S", HIDDEN]), vi("sum", ["B", "S", HIDDEN])]
+    outputs = [vi("y", ["B", "S", HIDDEN]), vi("mean", ["B", "S", 1]),
+               vi("inv_std", ["B", "S", 1]), vi("sum", ["B", "S", HIDDEN])]
     inits = [init(rng, "gamma", [HIDDEN], 1.0), init(rng, "beta", [HIDDEN]),
              init(rng, "bias", [HIDDEN])]
     sets = [{"x": rng.standard_normal((b, s, HIDDEN)).astype(np.float32),

@@ -49,14 +49,13 @@ OnnxValue attention::mergeHeads(NodeContext &nc, const OnnxValue &x) {
   return build::reshape(nc, t, merged);
 }
 
-FailureOr<OnnxValue> attention::repeatHeads(NodeContext &nc,
-                                            const OnnxValue &x, int64_t reps) {
+FailureOr<OnnxValue> attention::repeatHeads(NodeContext &nc, const OnnxValue &x,
+                                            int64_t reps) {
   if (reps == 1)
     return x;
   // [B, H, T, D] -> [B, H, 1, T, D] -> [B, H, reps, T, D] -> [B, H*reps, T, D]:
   // head h serves query heads h*reps .. h*reps+reps-1.
-  SymShape s5 = {x.shape[0], x.shape[1], Dim::fixed(1), x.shape[2],
-                 x.shape[3]};
+  SymShape s5 = {x.shape[0], x.shape[1], Dim::fixed(1), x.shape[2], x.shape[3]};
   OnnxValue r = build::reshape(nc, x, s5);
   SymShape e5 = s5;
   e5[2] = Dim::fixed(reps);
@@ -71,8 +70,8 @@ FailureOr<OnnxValue> attention::repeatHeads(NodeContext &nc,
 
 FailureOr<OnnxValue> attention::causalKeep(NodeContext &nc, Dim queries,
                                            Dim keys, Dim past) {
-  OnnxValue rows = build::reshape(nc, build::iota(nc, queries),
-                                  {queries, Dim::fixed(1)});
+  OnnxValue rows =
+      build::reshape(nc, build::iota(nc, queries), {queries, Dim::fixed(1)});
   OnnxValue cols = build::iota(nc, keys);
   FailureOr<OnnxValue> diff = build::sub(nc, cols, rows);
   if (failed(diff))
@@ -91,8 +90,9 @@ FailureOr<OnnxValue> attention::maskScores(NodeContext &nc,
         build::scalar(nc, scores, -std::numeric_limits<double>::infinity()));
   // Additive like ONNX Runtime's contrib kernels: masked scores get
   // `filter` (e.g. -10000) added, so a fully masked row stays finite.
-  FailureOr<OnnxValue> bias = build::where(nc, keep, build::scalar(nc, scores, 0),
-                                           build::scalar(nc, scores, *filter));
+  FailureOr<OnnxValue> bias =
+      build::where(nc, keep, build::scalar(nc, scores, 0),
+                   build::scalar(nc, scores, *filter));
   if (failed(bias))
     return failure();
   return build::add(nc, scores, *bias);
@@ -247,8 +247,8 @@ LogicalResult importAttention(NodeContext &nc) {
     if (lengths.shape.size() != 1 ||
         lengths.onnxType != onnx::TensorProto::INT64)
       return nc.emitError() << "nonpad_kv_seqlen must be a 1-D int64 tensor";
-    OnnxValue rows = build::reshape(nc, lengths, {lengths.shape[0],
-                                                  Dim::fixed(1)});
+    OnnxValue rows =
+        build::reshape(nc, lengths, {lengths.shape[0], Dim::fixed(1)});
     auto valid = build::compare(nc, attn::ComparePredicate::lt,
                                 build::iota(nc, total), rows);
     if (failed(valid))

@@ -69,8 +69,8 @@ FailureOr<OnnxValue> build::matmul(NodeContext &nc, const OnnxValue &a,
     return failure();
   }
   Dim k;
-  if (failed(nc.symbols().unify(a.shape.back(), b.shape[b.shape.size() - 2],
-                                k))) {
+  if (failed(
+          nc.symbols().unify(a.shape.back(), b.shape[b.shape.size() - 2], k))) {
     nc.emitError() << "contraction dims differ: "
                    << nc.symbols().resolve(a.shape.back()).size << " vs "
                    << nc.symbols().resolve(b.shape[b.shape.size() - 2]).size;
@@ -150,8 +150,7 @@ FailureOr<OnnxValue> build::where(NodeContext &nc, const OnnxValue &condition,
   return out;
 }
 
-OnnxValue build::scalarOfType(NodeContext &nc, int32_t onnxType,
-                              double value) {
+OnnxValue build::scalarOfType(NodeContext &nc, int32_t onnxType, double value) {
   Type type = convertElementType(nc.builder().getContext(), onnxType);
   auto tensorType = RankedTensorType::get({}, type);
   Attribute element;
@@ -188,8 +187,7 @@ OnnxValue build::tanh(NodeContext &nc, const OnnxValue &v) {
   return out;
 }
 
-OnnxValue build::castTo(NodeContext &nc, const OnnxValue &v,
-                          int32_t onnxType) {
+OnnxValue build::castTo(NodeContext &nc, const OnnxValue &v, int32_t onnxType) {
   OnnxValue out = v;
   out.onnxType = onnxType;
   out.isUnsigned = dtypeName(onnxType).starts_with("u");
@@ -278,9 +276,8 @@ OnnxValue build::iota(NodeContext &nc, Dim n) {
   OnnxValue out = zero;
   out.shape = {n};
   out.value = attn::RangeOp::create(
-      nc.builder(), nc.loc,
-      nc.tensorType(out.shape, nc.builder().getI64Type()), zero.value,
-      one.value, nc.dynamicDimValues(out.shape));
+      nc.builder(), nc.loc, nc.tensorType(out.shape, nc.builder().getI64Type()),
+      zero.value, one.value, nc.dynamicDimValues(out.shape));
   return out;
 }
 
@@ -289,8 +286,8 @@ OnnxValue build::dimScalar(NodeContext &nc, Dim d) {
   if (d.sym < 0)
     return scalarOfType(nc, onnx::TensorProto::INT64, d.size);
   OpBuilder &b = nc.builder();
-  Value i64 = arith::IndexCastOp::create(b, nc.loc, b.getI64Type(),
-                                         nc.dimValue(d));
+  Value i64 =
+      arith::IndexCastOp::create(b, nc.loc, b.getI64Type(), nc.dimValue(d));
   OnnxValue out;
   out.onnxType = onnx::TensorProto::INT64;
   out.value = tensor::FromElementsOp::create(

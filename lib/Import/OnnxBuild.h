@@ -59,9 +59,8 @@ OnnxValue castTo(NodeContext &nc, const OnnxValue &v, int32_t onnxType);
 OnnxValue reduce(NodeContext &nc, attn::ReduceKind kind, const OnnxValue &v,
                  llvm::ArrayRef<int64_t> axes, bool keepdims);
 /// Concatenation along `axis` (tensor.concat).
-mlir::FailureOr<OnnxValue> concat(NodeContext &nc,
-                                  llvm::ArrayRef<OnnxValue> values,
-                                  int64_t axis);
+mlir::FailureOr<OnnxValue>
+concat(NodeContext &nc, llvm::ArrayRef<OnnxValue> values, int64_t axis);
 /// The slice [offset, offset + size) of dim `axis` (tensor.extract_slice).
 OnnxValue slice(NodeContext &nc, const OnnxValue &v, int64_t axis, Dim offset,
                 Dim size);

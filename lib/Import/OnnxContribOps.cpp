@@ -175,7 +175,9 @@ LogicalResult importContribAttention(NodeContext &nc) {
   if (nc.hasInput(4)) {
     // past [2, B, N, P, D]: past key and value stacked.
     const OnnxValue &p = nc.input(4);
-    if (p.shape.size() != 5)
+    Dim two = nc.symbols().resolve(p.shape.empty() ? Dim::fixed(0)
+                                                   : p.shape[0]);
+    if (p.shape.size() != 5 || two.sym >= 0 || two.size != 2)
       return nc.emitError() << "past must be 5-D [2, B, N, P, D]";
     past = p.shape[3];
     SymShape one(p.shape.begin() + 1, p.shape.end());
@@ -398,7 +400,8 @@ LogicalResult importFusedMatMul(NodeContext &nc) {
   if (failed(refuseAttrs(nc, {"transBatchA", "transBatchB"})))
     return failure();
   OnnxValue a = nc.input(0), b = nc.input(1);
-  if (failed(requireFloat(nc, "A", a)) || failed(checkSameElementType(nc, a, b)))
+  if (failed(requireFloat(nc, "A", a)) ||
+      failed(checkSameElementType(nc, a, b)))
     return failure();
   if (a.shape.size() < 2 || b.shape.size() < 2)
     return nc.emitError() << "operands must have rank >= 2, got "

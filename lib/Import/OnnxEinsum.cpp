@@ -89,8 +89,8 @@ LogicalResult importEinsum(NodeContext &nc) {
   lhs.split(terms, ',');
   if (terms.size() != nc.numInputs())
     return unsupported("it has " + std::to_string(terms.size()) +
-                       " operand terms for " +
-                       std::to_string(nc.numInputs()) + " inputs");
+                       " operand terms for " + std::to_string(nc.numInputs()) +
+                       " inputs");
   if (terms.size() > 2)
     return unsupported("more than two operands");
   std::string implicitOut;
@@ -132,8 +132,8 @@ LogicalResult importEinsum(NodeContext &nc) {
       return unsupported(std::string("output label '") + c +
                          "' is in no operand");
   }
-  if (ops.size() == 2 && failed(checkSameElementType(nc, ops[0].value,
-                                                     ops[1].value)))
+  if (ops.size() == 2 &&
+      failed(checkSameElementType(nc, ops[0].value, ops[1].value)))
     return failure();
 
   if (ops.size() == 1) {

@@ -235,8 +235,9 @@ LogicalResult importTrilu(NodeContext &nc) {
     nc.setOutput(0, out);
     return success();
   }
-  OnnxValue rows = build::reshape(
-      nc, build::iota(nc, in.shape[rank - 2]), {in.shape[rank - 2], Dim::fixed(1)});
+  Dim numRows = in.shape[rank - 2];
+  OnnxValue rows = build::reshape(nc, build::iota(nc, numRows),
+                                  {numRows, Dim::fixed(1)});
   OnnxValue cols = build::iota(nc, in.shape[rank - 1]);
   FailureOr<OnnxValue> diff = build::sub(nc, cols, rows);
   if (failed(diff))

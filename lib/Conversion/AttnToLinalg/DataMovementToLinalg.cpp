@@ -190,8 +190,8 @@ struct GatherElementsLowering
               arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
           Value zero = arith::ConstantIndexOp::create(b, l, 0);
           Value one = arith::ConstantIndexOp::create(b, l, 1);
-          Value isNeg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
-                                              idx, zero);
+          Value isNeg =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, zero);
           Value wrapped = arith::AddIOp::create(b, l, idx, axisSize);
           idx = arith::SelectOp::create(b, l, isNeg, wrapped, idx);
           Value last = arith::SubIOp::create(b, l, axisSize, one);
@@ -199,9 +199,8 @@ struct GatherElementsLowering
           idx = arith::MinSIOp::create(b, l, idx, last);
           SmallVector<Value> coords;
           for (int64_t d = 0; d < (int64_t)rank; ++d)
-            coords.push_back(d == axis ? idx
-                                       : linalg::IndexOp::create(b, l, d)
-                                             .getResult());
+            coords.push_back(
+                d == axis ? idx : linalg::IndexOp::create(b, l, d).getResult());
           linalg::YieldOp::create(
               b, l, tensor::ExtractOp::create(b, l, data, coords).getResult());
         });
@@ -311,6 +310,6 @@ struct SplatLowering : public OpConversionPattern<tensor::SplatOp> {
 
 void lowering::populateDataMovementLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<TransposeLowering, ReshapeLowering, ExpandLowering,
-               GatherLowering, GatherElementsLowering, RangeLowering, ConcatLowering, SplatLowering>(
-      patterns.getContext());
+               GatherLowering, GatherElementsLowering, RangeLowering,
+               ConcatLowering, SplatLowering>(patterns.getContext());
 }

@@ -84,8 +84,8 @@ LogicalResult GatherElementsOp::verify() {
   auto out = cast<RankedTensorType>(getOutput().getType());
   int64_t axis = getAxis();
   if (axis < 0 || axis >= data.getRank())
-    return emitOpError("axis ") << axis << " is out of range for rank "
-                                << data.getRank();
+    return emitOpError("axis ")
+           << axis << " is out of range for rank " << data.getRank();
   if (out.getElementType() != data.getElementType())
     return emitOpError("result element type must match the data");
   if (indices.getRank() != data.getRank())

@@ -188,7 +188,7 @@ def main(argv=None):
     bad = 0
     for prefix, xfail_name, title in SUITES:
         if not any(n.startswith(prefix) for n in results):
-            parts += [f"### {prefix}* ({title})", "",
+            parts += [f"### {prefix}*, {title}", "",
                       "Not run (no such tests in the results).", ""]
             continue
         xfail = read_xfail(os.path.join(HERE, xfail_name))
@@ -197,7 +197,7 @@ def main(argv=None):
         grand.update(total)
         bad += total["failed"] + total["xpass"]
         rate = 100.0 * total["passed"] / max(1, total["tests"])
-        parts += [f"### {prefix}* ({title}): {total['passed']} of "
+        parts += [f"### {prefix}*, {title}: {total['passed']} of "
                   f"{total['tests']} pass ({rate:.1f}%)", "", text]
     if not grand:
         sys.exit(f"error: no onnx-node tests in {args.results}")
