@@ -247,8 +247,11 @@ LogicalResult importMultiHeadAttention(NodeContext &nc) {
     Dim dq = nc.symbols().resolve(q.shape[2]),
         dk = nc.symbols().resolve(k.shape[2]),
         dv = nc.symbols().resolve(v.shape[2]);
-    if (b.shape.size() != 1 || dq.sym >= 0 || dk.sym >= 0 || dv.sym >= 0)
-      return nc.emitError() << "bias must be 1-D and hidden sizes static";
+    Dim n = b.shape.empty() ? Dim::fixed(0) : nc.symbols().resolve(b.shape[0]);
+    if (b.shape.size() != 1 || dq.sym >= 0 || dk.sym >= 0 || dv.sym >= 0 ||
+        n.sym >= 0 || n.size != dq.size + dk.size + dv.size)
+      return nc.emitError() << "bias must be a vector of the query, key and "
+                               "value hidden sizes together (static)";
     int64_t offset = 0;
     for (auto [x, d] : llvm::zip(SmallVector<OnnxValue *>{&q, &k, &v},
                                  SmallVector<int64_t>{dq.size, dk.size,
@@ -330,9 +333,21 @@ LogicalResult importSkipLayerNorm(NodeContext &nc) {
   if (sum->shape.size() != x.shape.size())
     return nc.emitError() << "skip and bias must broadcast to the input";
   int64_t axis = x.shape.size() - 1;
+  // gamma and beta are [hidden] vectors over the normalized last dim.
+  auto checkVector = [&](StringRef what, const OnnxValue &v) {
+    Dim unified;
+    if (v.shape.size() == 1 &&
+        succeeded(nc.symbols().unify(v.shape[0], x.shape[axis], unified)))
+      return success();
+    nc.emitError() << what << " must be a vector of the input's last dim";
+    return failure();
+  };
+  if (failed(checkVector("gamma", gamma)))
+    return failure();
   Value beta;
   if (nc.hasInput(3)) {
-    if (failed(checkSameElementType(nc, x, nc.input(3))))
+    if (failed(checkSameElementType(nc, x, nc.input(3))) ||
+        failed(checkVector("beta", nc.input(3))))
       return failure();
     beta = nc.input(3).value;
   }
