@@ -16,6 +16,10 @@ shapes, so dynamic dims are exercised). Cases:
                      inv_std_var and the input + skip + bias sum
   gelus              FastGelu (with bias), BiasGelu, Gelu
   fused_matmul       FusedMatMul with transA, transB, alpha, batch dims
+  rms_norms          SimplifiedLayerNormalization and
+                     SkipSimplifiedLayerNormalization (RMSNorm)
+  layernorm_opset14  LayerNormalization in an opset-14 model (ONNX
+                     Runtime's contrib op before opset 17)
 """
 
 import argparse
@@ -45,10 +49,10 @@ def init(rng, name, shape, scale=0.3):
         (rng.standard_normal(shape) * scale).astype(np.float32), name)
 
 
-def model(nodes, inputs, outputs, inits):
+def model(nodes, inputs, outputs, inits, opset=common.OPSET):
     graph = helper.make_graph(nodes, "contrib", inputs, outputs, inits)
     m = helper.make_model(graph, opset_imports=[
-        helper.make_opsetid("", common.OPSET), helper.make_opsetid(MS, 1)],
+        helper.make_opsetid("", opset), helper.make_opsetid(MS, 1)],
         producer_name="attnc-models")
     m.ir_version = common.IR_VERSION
     return m
@@ -165,6 +169,40 @@ def case_fused_matmul(rng):
     return model(nodes, inputs, outputs, inits), sets
 
 
+def case_rms_norms(rng):
+    """SimplifiedLayerNormalization (ai.onnx domain, ONNX Runtime's RMSNorm)
+    and SkipSimplifiedLayerNormalization, as the optimizer writes them."""
+    nodes = [
+        helper.make_node("SimplifiedLayerNormalization", ["x", "gamma"],
+                         ["rms"], axis=-1, epsilon=1e-5),
+        helper.make_node("SkipSimplifiedLayerNormalization",
+                         ["x", "skip", "gamma", "bias"],
+                         ["srms", "", "inv_std", "sum"], domain=MS,
+                         epsilon=1e-5),
+    ]
+    inputs = [vi("x", ["B", "S", HIDDEN]), vi("skip", ["B", "S", HIDDEN])]
+    outputs = [vi("rms", ["B", "S", HIDDEN]), vi("srms", ["B", "S", HIDDEN]),
+               vi("inv_std", ["B", "S", 1]), vi("sum", ["B", "S", HIDDEN])]
+    inits = [init(rng, "gamma", [HIDDEN], 1.0), init(rng, "bias", [HIDDEN])]
+    sets = [{"x": rng.standard_normal((b, s, HIDDEN)).astype(np.float32),
+             "skip": rng.standard_normal((b, s, HIDDEN)).astype(np.float32)}
+            for b, s in [(1, 5), (3, 2)]]
+    return model(nodes, inputs, outputs, inits), sets
+
+
+def case_layernorm_opset14(rng):
+    """LayerNormalization in an opset-14 model: ONNX Runtime's contrib op in
+    the ai.onnx domain, which its optimizer writes before opset 17."""
+    nodes = [helper.make_node("LayerNormalization", ["x", "gamma", "beta"],
+                              ["y"], axis=-1, epsilon=1e-5)]
+    inputs = [vi("x", ["B", "S", HIDDEN])]
+    outputs = [vi("y", ["B", "S", HIDDEN])]
+    inits = [init(rng, "gamma", [HIDDEN], 1.0), init(rng, "beta", [HIDDEN])]
+    sets = [{"x": rng.standard_normal((b, s, HIDDEN)).astype(np.float32)}
+            for b, s in [(1, 5), (2, 3)]]
+    return model(nodes, inputs, outputs, inits, opset=14), sets
+
+
 CASES = {
     "ms_attention": lambda rng: case_ms_attention(rng, past=False),
     "ms_attention_past": lambda rng: case_ms_attention(rng, past=True),
@@ -172,6 +210,8 @@ CASES = {
     "skip_layernorm": case_skip_layernorm,
     "gelus": case_gelus,
     "fused_matmul": case_fused_matmul,
+    "rms_norms": case_rms_norms,
+    "layernorm_opset14": case_layernorm_opset14,
 }
 
 

@@ -445,6 +445,100 @@ LogicalResult importFusedMatMul(NodeContext &nc) {
   return success();
 }
 
+/// RMS normalization over the dims from `axis`: x / sqrt(mean(x^2) + eps)
+/// * scale; also returns the inverse RMS (keepdims).
+FailureOr<std::pair<OnnxValue, OnnxValue>>
+rmsNorm(NodeContext &nc, const OnnxValue &x, const OnnxValue &scale,
+        int64_t axis, float epsilon) {
+  SmallVector<int64_t> axes;
+  for (int64_t d = axis; d < build::rank(x); ++d)
+    axes.push_back(d);
+  auto squares = build::mul(nc, x, x);
+  if (failed(squares))
+    return failure();
+  OnnxValue meanSquare =
+      build::reduce(nc, attn::ReduceKind::mean, *squares, axes, true);
+  auto shifted =
+      build::add(nc, meanSquare, build::scalar(nc, meanSquare, epsilon));
+  if (failed(shifted))
+    return failure();
+  OpBuilder &b = nc.builder();
+  OnnxValue inv = *shifted;
+  inv.value = attn::ReciprocalOp::create(
+      b, nc.loc, shifted->value.getType(),
+      attn::SqrtOp::create(b, nc.loc, shifted->value.getType(),
+                           shifted->value));
+  auto normalized = build::mul(nc, x, inv);
+  if (failed(normalized))
+    return failure();
+  auto y = build::mul(nc, *normalized, scale);
+  if (failed(y))
+    return failure();
+  if (y->shape.size() != x.shape.size()) {
+    nc.emitError() << "scale must broadcast to the normalized dims";
+    return failure();
+  }
+  return std::make_pair(*y, inv);
+}
+
+/// SimplifiedLayerNormalization (ONNX Runtime's RMSNorm, ai.onnx domain).
+LogicalResult importSimplifiedLayerNorm(NodeContext &nc) {
+  if (failed(requireInputs(nc, 2)))
+    return failure();
+  const OnnxValue &x = nc.input(0), &scale = nc.input(1);
+  if (failed(requireFloat(nc, "X", x)) ||
+      failed(checkSameElementType(nc, x, scale)))
+    return failure();
+  int64_t rank = x.shape.size(), axis = nc.intAttr("axis", -1);
+  if (axis < -rank || axis >= rank)
+    return nc.emitError() << "axis " << axis << " is out of range for rank "
+                          << rank;
+  if (axis < 0)
+    axis += rank;
+  auto r = rmsNorm(nc, x, scale, axis, floatAttr(nc, "epsilon", 1e-5f));
+  if (failed(r))
+    return failure();
+  nc.setOutput(0, r->first);
+  nc.setOutput(1, r->second);
+  return success();
+}
+
+/// com.microsoft SkipSimplifiedLayerNormalization: RMSNorm(input + skip +
+/// bias) over the last dim.
+LogicalResult importSkipSimplifiedLayerNorm(NodeContext &nc) {
+  if (failed(requireInputs(nc, 3)))
+    return failure();
+  const OnnxValue &x = nc.input(0), &skip = nc.input(1),
+                  &gamma = nc.input(2);
+  if (failed(requireFloat(nc, "input", x)) ||
+      failed(checkSameElementType(nc, x, skip)) ||
+      failed(checkSameElementType(nc, x, gamma)))
+    return failure();
+  if (x.shape.size() < 2)
+    return nc.emitError() << "input must have rank >= 2";
+  auto sum = build::add(nc, x, skip);
+  if (failed(sum))
+    return failure();
+  if (nc.hasInput(3)) {
+    sum = build::add(nc, *sum, nc.input(3));
+    if (failed(sum))
+      return failure();
+  }
+  if (sum->shape.size() != x.shape.size())
+    return nc.emitError() << "skip and bias must broadcast to the input";
+  auto r = rmsNorm(nc, *sum, gamma, x.shape.size() - 1,
+                   floatAttr(nc, "epsilon", 1e-12f));
+  if (failed(r))
+    return failure();
+  nc.setOutput(0, r->first);
+  if (hasOutput(nc, 1))
+    return nc.emitError() << "the mean output is not defined for RMS "
+                             "normalization";
+  nc.setOutput(2, r->second);
+  nc.setOutput(3, *sum);
+  return success();
+}
+
 } // namespace
 
 void import::appendContribOpHandlers(std::vector<OpHandlerEntry> &handlers) {
@@ -463,6 +557,14 @@ void import::appendContribOpHandlers(std::vector<OpHandlerEntry> &handlers) {
           {"com.microsoft", "SkipLayerNormalization", 1, 1,
            "outputs y, mean, inv_std_var, input_skip_bias_sum",
            importSkipLayerNorm},
+          {"com.microsoft", "SkipSimplifiedLayerNormalization", 1, 1,
+           "RMS normalization of input + skip + bias; outputs y, "
+           "inv_std_var, input_skip_bias_sum",
+           importSkipSimplifiedLayerNorm},
+          {"", "SimplifiedLayerNormalization", 1, 24,
+           "ONNX Runtime's RMS normalization (ai.onnx domain); outputs Y, "
+           "inv_std_var",
+           importSimplifiedLayerNorm},
           {"com.microsoft", "FastGelu", 1, 1, "tanh approximation, bias",
            importBiasGelu<A::tanh>},
           {"com.microsoft", "BiasGelu", 1, 1, "erf Gelu of A + B",
