@@ -4,8 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Einsum of one or two operands without repeated labels within a term and
-// without ellipsis: the equations attention code writes
+// Einsum of one or two operands without repeated labels within a term
+// (ellipsis allowed): the equations attention code writes
 // (`bhid,bhjd->bhij`, `bhij,bhjd->bhid`, `bij,bjk->bik`, `ij->ji`, ...).
 // Labels only one operand has and the output lacks are summed first;
 // then the labels are grouped into batch (both operands and the output),
@@ -76,8 +76,6 @@ LogicalResult importEinsum(NodeContext &nc) {
     return nc.emitError() << "unsupported einsum equation '" << eqAttr->s()
                           << "': " << why;
   };
-  if (StringRef(eq).contains('.'))
-    return unsupported("ellipsis ('...') is not supported");
   StringRef lhs = eq, out;
   bool explicitOut = false;
   if (size_t arrow = StringRef(eq).find("->"); arrow != StringRef::npos) {
@@ -93,12 +91,58 @@ LogicalResult importEinsum(NodeContext &nc) {
                        " inputs");
   if (terms.size() > 2)
     return unsupported("more than two operands");
-  std::string implicitOut;
-  SmallVector<Term> ops;
-  for (auto [i, term] : llvm::enumerate(terms)) {
+  for (size_t i = 0; i < terms.size(); ++i)
     if (!nc.hasInput(i))
       return nc.emitError() << "input " << i << " is missing";
-    Term t{nc.input(i), term.str()};
+
+  // Ellipsis: '...' stands for the leading dims not named by labels; the
+  // ellipsis dims of all operands align to the right (numpy broadcasting).
+  // They get fresh labels, the last ones shared by all operands.
+  std::string ellipsisLabels;
+  SmallVector<std::string> expanded;
+  {
+    int64_t ellipsisRank = 0;
+    SmallVector<int64_t> ranks;
+    for (auto [i, term] : llvm::enumerate(terms)) {
+      size_t dots = term.find("...");
+      if (term.count('.') != (dots == StringRef::npos ? 0 : 3))
+        return unsupported("'.' only appears as one '...' per term");
+      int64_t r = nc.input(i).shape.size();
+      int64_t named = term.size() - (dots == StringRef::npos ? 0 : 3);
+      ranks.push_back(dots == StringRef::npos ? 0 : r - named);
+      if (ranks.back() < 0)
+        return unsupported("term '" + term.str() + "' has " +
+                           std::to_string(named) + " labels for a rank-" +
+                           std::to_string(r) + " input");
+      ellipsisRank = std::max(ellipsisRank, ranks.back());
+    }
+    for (char c = 'A'; c <= 'z' && (int64_t)ellipsisLabels.size() <
+                                       ellipsisRank; ++c)
+      if (isalpha(static_cast<unsigned char>(c)) &&
+          !StringRef(eq).contains(c))
+        ellipsisLabels.push_back(c);
+    if ((int64_t)ellipsisLabels.size() < ellipsisRank)
+      return unsupported("too many labels");
+    for (auto [i, term] : llvm::enumerate(terms)) {
+      std::string t = term.str();
+      if (size_t dots = t.find("..."); dots != std::string::npos)
+        t.replace(dots, 3, ellipsisLabels.substr(ellipsisRank - ranks[i]));
+      expanded.push_back(t);
+    }
+    if (explicitOut && out.contains("...")) {
+      std::string o = out.str();
+      o.replace(o.find("..."), 3, ellipsisLabels);
+      expanded.push_back(o);
+      out = expanded.back();
+    } else if (explicitOut && out.contains('.')) {
+      return unsupported("'.' only appears as one '...' per term");
+    }
+  }
+
+  std::string implicitOut;
+  SmallVector<Term> ops;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    Term t{nc.input(i), expanded[i]};
     if (t.labels.size() != t.value.shape.size())
       return unsupported("term '" + t.labels + "' has " +
                          std::to_string(t.labels.size()) +
@@ -114,12 +158,14 @@ LogicalResult importEinsum(NodeContext &nc) {
     ops.push_back(std::move(t));
   }
   if (!explicitOut) {
-    // Implicit output: the labels that occur once, in alphabetical order.
+    // Implicit output: the ellipsis dims, then the labels that occur once,
+    // in alphabetical order.
     std::string all;
     for (const Term &t : ops)
       all += t.labels;
+    implicitOut = ellipsisLabels;
     for (char c = 'A'; c <= 'z'; ++c)
-      if (llvm::count(all, c) == 1)
+      if (llvm::count(all, c) == 1 && !StringRef(ellipsisLabels).contains(c))
         implicitOut.push_back(c);
     out = implicitOut;
   }
@@ -204,7 +250,7 @@ LogicalResult importEinsum(NodeContext &nc) {
 void import::appendEinsumOpHandlers(std::vector<OpHandlerEntry> &handlers) {
   handlers.push_back(
       {"", "Einsum", 12, 24,
-       "one or two operands, no ellipsis or diagonals; as transpose, reshape "
+       "one or two operands, no diagonals; as transpose, reshape "
        "and a batched matmul",
        importEinsum});
 }
