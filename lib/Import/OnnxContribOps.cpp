@@ -40,16 +40,37 @@ LogicalResult requireFloat(NodeContext &nc, StringRef what,
 }
 
 /// Keep-mask from a com.microsoft key-padding mask (> 0 = attend, as ONNX
-/// Runtime reads it):
-/// [B, T] -> [B, 1, 1, T], [B, S, T] -> [B, 1, S, T].
+/// Runtime reads it): [B, T] -> [B, 1, 1, T], [B, S, T] -> [B, 1, S, T].
+/// A 1-D [B] mask holds each batch row's length (keys at or past it are
+/// padding), which ONNX Runtime's optimizer writes from a 2-D mask.
 FailureOr<OnnxValue> keyPaddingKeep(NodeContext &nc, StringRef what,
-                                    const OnnxValue &mask) {
+                                    const OnnxValue &mask, Dim batch,
+                                    Dim total) {
   if (mask.onnxType != onnx::TensorProto::INT32 &&
       mask.onnxType != onnx::TensorProto::INT64 &&
       mask.onnxType != onnx::TensorProto::BOOL) {
     nc.emitError() << what << " must be an int32 mask, got "
                    << onnxTypeName(mask.onnxType);
     return failure();
+  }
+  DimSymbols &s = nc.symbols();
+  if (mask.shape.size() == 1 && mask.onnxType != onnx::TensorProto::BOOL) {
+    Dim n = s.resolve(mask.shape[0]), b = s.resolve(batch);
+    if (n.sym != b.sym || (n.sym < 0 && n.size != b.size)) {
+      nc.emitError() << what << " of shape [2 * batch] (end and start "
+                     << "positions) is not supported, only [batch] lengths";
+      return failure();
+    }
+    OnnxValue lengths = build::castTo(
+        nc, build::reshape(nc, mask, {mask.shape[0], Dim::fixed(1)}),
+        onnx::TensorProto::INT64);
+    auto valid = build::compare(nc, attn::ComparePredicate::lt,
+                                build::iota(nc, total), lengths);
+    if (failed(valid))
+      return failure();
+    return build::reshape(nc, *valid,
+                          {valid->shape[0], Dim::fixed(1), Dim::fixed(1),
+                           valid->shape[1]});
   }
   SymShape shape;
   if (mask.shape.size() == 2)
@@ -58,8 +79,9 @@ FailureOr<OnnxValue> keyPaddingKeep(NodeContext &nc, StringRef what,
     shape = {mask.shape[0], Dim::fixed(1), mask.shape[1], mask.shape[2]};
   else {
     nc.emitError() << what << " of rank " << mask.shape.size()
-                   << " is not supported (only [batch, total_sequence] or "
-                      "[batch, sequence, total_sequence] masks)";
+                   << " is not supported (only [batch] lengths, [batch, "
+                      "total_sequence] or [batch, sequence, total_sequence] "
+                      "masks)";
     return failure();
   }
   OnnxValue m = build::reshape(nc, mask, shape);
@@ -205,7 +227,8 @@ LogicalResult importContribAttention(NodeContext &nc) {
   }
   std::optional<OnnxValue> keep, bias;
   if (nc.hasInput(3)) {
-    auto m = keyPaddingKeep(nc, "mask_index", nc.input(3));
+    auto m = keyPaddingKeep(nc, "mask_index", nc.input(3), x.shape[0],
+                            k.shape[2]);
     if (failed(m))
       return failure();
     keep = *m;
@@ -295,7 +318,8 @@ LogicalResult importMultiHeadAttention(NodeContext &nc) {
     nc.setOutput(2, vv);
   std::optional<OnnxValue> keep, bias;
   if (nc.hasInput(4)) {
-    auto m = keyPaddingKeep(nc, "key_padding_mask", nc.input(4));
+    auto m = keyPaddingKeep(nc, "key_padding_mask", nc.input(4), q.shape[0],
+                            kk.shape[2]);
     if (failed(m))
       return failure();
     keep = *m;
@@ -547,11 +571,12 @@ void import::appendContribOpHandlers(std::vector<OpHandlerEntry> &handlers) {
       handlers.end(),
       {
           {"com.microsoft", "Attention", 1, 1,
-           "packed QKV weights; 2-D/3-D key-padding mask_index, past, "
+           "packed QKV weights; [B] lengths or 2-D/3-D key-padding mask_index, "
+           "past, "
            "attention_bias, unidirectional",
            importContribAttention},
           {"com.microsoft", "MultiHeadAttention", 1, 1,
-           "3-D query/key/value, bias, 2-D/3-D key_padding_mask, "
+           "3-D query/key/value, bias, [B] lengths or 2-D/3-D key_padding_mask, "
            "attention_bias, past_key/past_value",
            importMultiHeadAttention},
           {"com.microsoft", "SkipLayerNormalization", 1, 1,
