@@ -7,8 +7,8 @@
 The optimizer fuses attention, LayerNorm and GELU subgraphs into the
 com.microsoft ops (Attention, SkipLayerNormalization, BiasGelu, ...) that
 attnc imports; the optimized model is then compiled and compared with the
-original model's ONNX Runtime outputs. EmbedLayerNormalization fusion is
-off (attnc does not import that op). Fails unless every --expect op type
+original model's ONNX Runtime outputs. The optimizer's default fusions
+are used. Fails unless every --expect op type
 (domain::op) occurs in the result, so the test never passes on a graph the
 optimizer left alone.
 """
@@ -33,7 +33,6 @@ def main(argv=None):
     except ImportError as e:
         sys.exit(f"error: cannot import onnxruntime.transformers ({e})")
     options = FusionOptions(args.model_type)
-    options.enable_embed_layer_norm = False
     model = optimizer.optimize_model(
         args.model, model_type=args.model_type, num_heads=0, hidden_size=0,
         opt_level=0, optimization_options=options)

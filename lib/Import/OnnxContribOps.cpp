@@ -563,6 +563,87 @@ LogicalResult importSkipSimplifiedLayerNorm(NodeContext &nc) {
   return success();
 }
 
+/// Rows of `table` [N, H] picked by `ids` [B, S]: [B, S, H].
+OnnxValue gatherRows(NodeContext &nc, const OnnxValue &table,
+                     const OnnxValue &ids) {
+  OnnxValue out = table;
+  out.known.reset();
+  out.shape = {ids.shape[0], ids.shape[1], table.shape[1]};
+  out.value = attn::GatherOp::create(
+      nc.builder(), nc.loc, nc.tensorType(out.shape, build::elementType(table)),
+      table.value, ids.value, nc.builder().getI64IntegerAttr(0));
+  return out;
+}
+
+/// com.microsoft EmbedLayerNormalization: LayerNorm(word[ids] +
+/// position[position_ids or 0..S-1] + segment[segment_ids]); mask_index is
+/// the per-row sum of the mask (the lengths the Attention op reads).
+LogicalResult importEmbedLayerNorm(NodeContext &nc) {
+  for (size_t i : {0, 2, 3, 5, 6})
+    if (!nc.hasInput(i))
+      return nc.emitError() << "input " << i << " is missing";
+  const OnnxValue &ids = nc.input(0), &word = nc.input(2),
+                  &position = nc.input(3), &gamma = nc.input(5),
+                  &beta = nc.input(6);
+  if (failed(requireFloat(nc, "word_embedding", word)) ||
+      failed(checkSameElementType(nc, word, position)) ||
+      failed(checkSameElementType(nc, word, gamma)) ||
+      failed(checkSameElementType(nc, word, beta)))
+    return failure();
+  auto isIds = [](const OnnxValue &v) {
+    return v.shape.size() == 2 && (v.onnxType == onnx::TensorProto::INT32 ||
+                                   v.onnxType == onnx::TensorProto::INT64);
+  };
+  if (!isIds(ids) || word.shape.size() != 2 || position.shape.size() != 2)
+    return nc.emitError() << "input_ids must be [batch, sequence] int32 and "
+                             "the embeddings 2-D tables";
+  auto sum = build::add(nc, gatherRows(nc, word, ids),
+                        [&]() -> OnnxValue {
+                          if (nc.hasInput(8)) {
+                            OnnxValue p = nc.input(8);
+                            return gatherRows(nc, position, p);
+                          }
+                          // Positions 0..S-1: the first S rows, broadcast
+                          // over the batch.
+                          return build::slice(nc, position, 0, Dim::fixed(0),
+                                              ids.shape[1]);
+                        }());
+  if (failed(sum))
+    return failure();
+  if (nc.hasInput(1) != nc.hasInput(4))
+    return nc.emitError() << "segment_ids and segment_embedding must be "
+                             "given together";
+  if (nc.hasInput(1)) {
+    if (!isIds(nc.input(1)) ||
+        failed(checkSameElementType(nc, word, nc.input(4))))
+      return nc.emitError() << "segment_ids must be [batch, sequence] int32 "
+                               "and segment_embedding a table like the "
+                               "word embedding";
+    sum = build::add(nc, *sum, gatherRows(nc, nc.input(4), nc.input(1)));
+    if (failed(sum))
+      return failure();
+  }
+  if (sum->shape.size() != 3)
+    return nc.emitError() << "the embeddings do not add up to [batch, "
+                             "sequence, hidden]";
+  float epsilon = floatAttr(nc, "epsilon", 1e-12f);
+  OpBuilder &b = nc.builder();
+  OnnxValue y = *sum;
+  y.value = attn::LayerNormOp::create(
+      b, nc.loc, sum->value.getType(), sum->value, gamma.value, beta.value,
+      b.getI64IntegerAttr(2), b.getF32FloatAttr(epsilon));
+  nc.setOutput(0, y);
+  if (hasOutput(nc, 1)) {
+    if (!nc.hasInput(7))
+      return nc.emitError() << "the mask_index output needs the mask input";
+    OnnxValue mask = build::castTo(nc, nc.input(7), onnx::TensorProto::INT32);
+    nc.setOutput(1, build::reduce(nc, attn::ReduceKind::sum, mask, {1},
+                                  /*keepdims=*/false));
+  }
+  nc.setOutput(2, *sum);
+  return success();
+}
+
 } // namespace
 
 void import::appendContribOpHandlers(std::vector<OpHandlerEntry> &handlers) {
@@ -590,6 +671,10 @@ void import::appendContribOpHandlers(std::vector<OpHandlerEntry> &handlers) {
            "ONNX Runtime's RMS normalization (ai.onnx domain); outputs Y, "
            "inv_std_var",
            importSimplifiedLayerNorm},
+          {"com.microsoft", "EmbedLayerNormalization", 1, 1,
+           "word + position (+ segment) embeddings, LayerNorm; mask_index = "
+           "per-row mask sum",
+           importEmbedLayerNorm},
           {"com.microsoft", "FastGelu", 1, 1, "tanh approximation, bias",
            importBiasGelu<A::tanh>},
           {"com.microsoft", "BiasGelu", 1, 1, "erf Gelu of A + B",

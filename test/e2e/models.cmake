@@ -142,12 +142,12 @@ function(attnc_add_ort_optimized id graph model_type)
     FIXTURES_REQUIRED "e2e.models.${id};e2e.models.${graph}_ort" TIMEOUT 300)
 endfunction()
 
-# BERT: Attention (packed QKV, [B] mask lengths), SkipLayerNormalization,
-# BiasGelu. GPT-2: the optimizer leaves this export's attention alone but
+# BERT: EmbedLayerNormalization (mask_index = [B] lengths), Attention
+# (packed QKV), SkipLayerNormalization, BiasGelu. GPT-2: the optimizer leaves this export's attention alone but
 # fuses SkipLayerNormalization and FastGelu.
 attnc_add_ort_optimized(bert_tiny bert_tiny bert
-  EXPECT com.microsoft::Attention com.microsoft::SkipLayerNormalization
-         com.microsoft::BiasGelu)
+  EXPECT com.microsoft::EmbedLayerNormalization com.microsoft::Attention
+         com.microsoft::SkipLayerNormalization com.microsoft::BiasGelu)
 attnc_add_ort_optimized(gpt2_tiny gpt2_tiny_with_past gpt2
   EXPECT com.microsoft::SkipLayerNormalization com.microsoft::FastGelu)
 
