@@ -68,9 +68,9 @@ FailureOr<OnnxValue> keyPaddingKeep(NodeContext &nc, StringRef what,
                                 build::iota(nc, total), lengths);
     if (failed(valid))
       return failure();
-    return build::reshape(nc, *valid,
-                          {valid->shape[0], Dim::fixed(1), Dim::fixed(1),
-                           valid->shape[1]});
+    return build::reshape(
+        nc, *valid,
+        {valid->shape[0], Dim::fixed(1), Dim::fixed(1), valid->shape[1]});
   }
   SymShape shape;
   if (mask.shape.size() == 2)
@@ -227,8 +227,8 @@ LogicalResult importContribAttention(NodeContext &nc) {
   }
   std::optional<OnnxValue> keep, bias;
   if (nc.hasInput(3)) {
-    auto m = keyPaddingKeep(nc, "mask_index", nc.input(3), x.shape[0],
-                            k.shape[2]);
+    auto m =
+        keyPaddingKeep(nc, "mask_index", nc.input(3), x.shape[0], k.shape[2]);
     if (failed(m))
       return failure();
     keep = *m;
@@ -597,17 +597,15 @@ LogicalResult importEmbedLayerNorm(NodeContext &nc) {
   if (!isIds(ids) || word.shape.size() != 2 || position.shape.size() != 2)
     return nc.emitError() << "input_ids must be [batch, sequence] int32 and "
                              "the embeddings 2-D tables";
-  auto sum = build::add(nc, gatherRows(nc, word, ids),
-                        [&]() -> OnnxValue {
-                          if (nc.hasInput(8)) {
-                            OnnxValue p = nc.input(8);
-                            return gatherRows(nc, position, p);
-                          }
-                          // Positions 0..S-1: the first S rows, broadcast
-                          // over the batch.
-                          return build::slice(nc, position, 0, Dim::fixed(0),
-                                              ids.shape[1]);
-                        }());
+  if (nc.hasInput(8) && !isIds(nc.input(8)))
+    return nc.emitError() << "position_ids must be a 2-D int32 tensor";
+  // Positions default to 0..S-1: the first S rows, broadcast over the
+  // batch.
+  OnnxValue positions =
+      nc.hasInput(8)
+          ? gatherRows(nc, position, nc.input(8))
+          : build::slice(nc, position, 0, Dim::fixed(0), ids.shape[1]);
+  auto sum = build::add(nc, gatherRows(nc, word, ids), positions);
   if (failed(sum))
     return failure();
   if (nc.hasInput(1) != nc.hasInput(4))
@@ -657,8 +655,8 @@ void import::appendContribOpHandlers(std::vector<OpHandlerEntry> &handlers) {
            "attention_bias, unidirectional",
            importContribAttention},
           {"com.microsoft", "MultiHeadAttention", 1, 1,
-           "3-D query/key/value, bias, [B] lengths or 2-D/3-D key_padding_mask, "
-           "attention_bias, past_key/past_value",
+           "3-D query/key/value, bias, [B] lengths or 2-D/3-D "
+           "key_padding_mask, attention_bias, past_key/past_value",
            importMultiHeadAttention},
           {"com.microsoft", "SkipLayerNormalization", 1, 1,
            "outputs y, mean, inv_std_var, input_skip_bias_sum",
