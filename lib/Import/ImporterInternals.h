@@ -176,6 +176,9 @@ void appendMathOpHandlers(std::vector<OpHandlerEntry> &handlers);
 void appendReductionOpHandlers(std::vector<OpHandlerEntry> &handlers);
 void appendShapeOpHandlers(std::vector<OpHandlerEntry> &handlers);
 void appendConvOpHandlers(std::vector<OpHandlerEntry> &handlers);
+void appendEinsumOpHandlers(std::vector<OpHandlerEntry> &handlers);
+void appendAttentionOpHandlers(std::vector<OpHandlerEntry> &handlers);
+void appendContribOpHandlers(std::vector<OpHandlerEntry> &handlers);
 
 //===----------------------------------------------------------------------===//
 // Checks shared by op handlers (OnnxOpHelpers.cpp)

@@ -115,7 +115,7 @@ LogicalResult importPatchConv(NodeContext &nc) {
 } // namespace
 
 void import::appendConvOpHandlers(std::vector<OpHandlerEntry> &handlers) {
-  handlers.push_back({"", "Conv", 1, 21,
+  handlers.push_back({"", "Conv", 1, 24,
                       "2-D patch embedding only (kernel == stride, no "
                       "padding, group 1), as a GEMM",
                       importPatchConv});

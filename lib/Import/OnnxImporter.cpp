@@ -30,8 +30,8 @@ using namespace attnc::import;
 
 /// ai.onnx opsets attnc understands. Newer opsets may change op semantics,
 /// so they are refused rather than guessed.
-static constexpr int kMaxOnnxOpset = 21;
-static constexpr int kMinIrVersion = 3, kMaxIrVersion = 10;
+static constexpr int kMaxOnnxOpset = 24;
+static constexpr int kMinIrVersion = 3, kMaxIrVersion = 12;
 
 int attnc::getMaxSupportedOnnxOpset() { return kMaxOnnxOpset; }
 

@@ -241,14 +241,18 @@ LogicalResult importGemm(NodeContext &nc) {
 
 void import::appendNNOpHandlers(std::vector<OpHandlerEntry> &handlers) {
   handlers.insert(handlers.end(), {
-      {"", "MatMul", 1, 21, "rank >= 2 operands", importMatMul},
-      {"", "Softmax", 1, 21, "opset < 13 only with axis = last dim",
+      {"", "MatMul", 1, 24, "rank >= 2 operands", importMatMul},
+      {"", "Softmax", 1, 24, "opset < 13 only with axis = last dim",
        importSoftmaxLike<attn::SoftmaxOp>},
-      {"", "LogSoftmax", 1, 21, "opset < 13 only with axis = last dim",
+      {"", "LogSoftmax", 1, 24, "opset < 13 only with axis = last dim",
        importSoftmaxLike<attn::LogSoftmaxOp>},
-      {"", "LayerNormalization", 17, 21,
-       "Mean/InvStdDev outputs only for float32 with stash_type float32",
+      // Before opset 17 the op is ONNX Runtime's contrib definition in the
+      // ai.onnx domain (same semantics), which its transformer optimizer
+      // writes into models of older opsets.
+      {"", "LayerNormalization", 1, 24,
+       "Mean/InvStdDev outputs only for float32 with stash_type float32; "
+       "opsets < 17: ONNX Runtime's contrib op",
        importLayerNorm},
-      {"", "Gemm", 7, 21, "floats; C broadcasts to [M, N]", importGemm},
+      {"", "Gemm", 7, 24, "floats; C broadcasts to [M, N]", importGemm},
   });
 }

@@ -27,6 +27,9 @@ ArrayRef<OpHandlerEntry> attnc::import::getOpHandlers() {
     appendReductionOpHandlers(all);
     appendShapeOpHandlers(all);
     appendConvOpHandlers(all);
+    appendEinsumOpHandlers(all);
+    appendAttentionOpHandlers(all);
+    appendContribOpHandlers(all);
     return all;
   }();
   return handlers;

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ImporterInternals.h"
+#include "OnnxBuild.h"
 
 #include "attnc/Dialect/Attn/AttnOps.h"
 
@@ -29,12 +30,19 @@ template <attn::ReduceKind kind, int axesInputOpset>
 LogicalResult importReduce(NodeContext &nc) {
   if (failed(requireInputs(nc, 1)))
     return failure();
-  const OnnxValue &in = nc.input(0);
+  OnnxValue in = nc.input(0);
   int64_t rank = in.shape.size();
   Type elementType =
       cast<RankedTensorType>(in.value.getType()).getElementType();
-  if (elementType.isInteger(1))
-    return nc.emitError() << "reduction of bool tensors is not defined";
+  bool boolMax = false;
+  if (elementType.isInteger(1)) {
+    if (kind != attn::ReduceKind::max)
+      return nc.emitError() << "this reduction of bool tensors is not defined";
+    // ReduceMax of bools is "any": reduce their 0/1 values as int32.
+    boolMax = true;
+    in = build::castTo(nc, in, onnx::TensorProto::INT32);
+    elementType = build::elementType(in);
+  }
 
   std::vector<int64_t> axes;
   if (nc.opset < axesInputOpset) {
@@ -58,7 +66,7 @@ LogicalResult importReduce(NodeContext &nc) {
 
   if (axes.empty()) {
     if (nc.opset >= axesInputOpset && nc.intAttr("noop_with_empty_axes", 0)) {
-      nc.setOutput(0, in);
+      nc.setOutput(0, nc.input(0));
       return success();
     }
     for (int64_t d = 0; d < rank; ++d)
@@ -76,7 +84,7 @@ LogicalResult importReduce(NodeContext &nc) {
     return nc.emitError() << "axes must not repeat a dim";
   if (rank == 0) {
     // A scalar reduces to itself.
-    nc.setOutput(0, in);
+    nc.setOutput(0, nc.input(0));
     return success();
   }
 
@@ -92,6 +100,8 @@ LogicalResult importReduce(NodeContext &nc) {
   out.value = attn::ReduceOp::create(
       nc.builder(), nc.loc, nc.tensorType(out.shape, elementType), kind,
       in.value, axes, keepdims, in.isUnsigned);
+  if (boolMax)
+    out = build::castTo(nc, out, onnx::TensorProto::BOOL);
   nc.setOutput(0, out);
   return success();
 }
@@ -102,13 +112,13 @@ void import::appendReductionOpHandlers(std::vector<OpHandlerEntry> &handlers) {
   using K = attn::ReduceKind;
   handlers.insert(handlers.end(),
                   {
-                      {"", "ReduceSum", 1, 21,
+                      {"", "ReduceSum", 1, 24,
                        "axes: attribute before opset 13, constant input since",
                        importReduce<K::sum, 13>},
-                      {"", "ReduceMean", 1, 21,
+                      {"", "ReduceMean", 1, 24,
                        "axes: attribute before opset 18, constant input since",
                        importReduce<K::mean, 18>},
-                      {"", "ReduceMax", 1, 21,
+                      {"", "ReduceMax", 1, 24,
                        "axes: attribute before opset 18, constant input since",
                        importReduce<K::max, 18>},
                   });

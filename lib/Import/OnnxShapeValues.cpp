@@ -70,6 +70,9 @@ Known arithmetic(DimSymbols &symbols, const Known &a, const Known &b,
     else if (auto c = dyn_cast<AffineConstantExpr>(y);
              op == "Div" && c && c.getValue() > 0)
       r = x.floorDiv(c.getValue());
+    else if (auto c = dyn_cast<AffineConstantExpr>(y);
+             op == "Mod" && c && c.getValue() > 0)
+      r = x % c.getValue(); // floor modulo: Mod with fmod = 0
     else
       return std::nullopt;
     out.push_back(symbols.derive(r));
@@ -158,7 +161,8 @@ void attnc::import::propagateKnownValues(NodeContext &nc) {
           result->push_back((*data)[i]);
       }
     }
-  } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+  } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" ||
+             (op == "Mod" && nc.intAttr("fmod", 0) == 0)) {
     if (cast<RankedTensorType>(nc.outputValue(0)->value.getType())
             .getElementType()
             .isSignlessInteger())
@@ -210,6 +214,26 @@ void attnc::import::propagateKnownValues(NodeContext &nc) {
           else
             result->push_back(cond.size ? at(x, i) : at(y, i));
         }
+      }
+    }
+  } else if (op == "Not" || op == "And" || op == "Or") {
+    // Bool conditions on shapes (GQA checks in function-expanded graphs).
+    Known a = in(0), b = op == "Not" ? in(0) : in(1);
+    if (a && b && (a->size() == b->size() || a->size() == 1 ||
+                   b->size() == 1)) {
+      size_t n = std::max(a->size(), b->size());
+      result.emplace();
+      for (size_t i = 0; i < n && result; ++i) {
+        Dim x = symbols.resolve((*a)[a->size() == 1 ? 0 : i]);
+        Dim y = symbols.resolve((*b)[b->size() == 1 ? 0 : i]);
+        if (x.sym >= 0 || y.sym >= 0)
+          result = std::nullopt;
+        else if (op == "Not")
+          result->push_back(Dim::fixed(x.size == 0));
+        else if (op == "And")
+          result->push_back(Dim::fixed(x.size != 0 && y.size != 0));
+        else
+          result->push_back(Dim::fixed(x.size != 0 || y.size != 0));
       }
     }
   } else if (op == "ConstantOfShape") {

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ImporterInternals.h"
+#include "OnnxBuild.h"
 
 #include "attnc/Dialect/Attn/AttnOps.h"
 
@@ -100,13 +101,172 @@ LogicalResult importIdentity(NodeContext &nc) {
   return success();
 }
 
+LogicalResult importGatherElements(NodeContext &nc) {
+  if (failed(requireInputs(nc, 2)))
+    return failure();
+  const OnnxValue &data = nc.input(0), &indices = nc.input(1);
+  int64_t rank = data.shape.size();
+  if (rank < 1 || static_cast<int64_t>(indices.shape.size()) != rank)
+    return nc.emitError() << "data and indices must have one rank >= 1, got "
+                          << rank << " and " << indices.shape.size();
+  if (indices.onnxType != onnx::TensorProto::INT64 &&
+      indices.onnxType != onnx::TensorProto::INT32)
+    return nc.emitError() << "indices must be int32 or int64, got "
+                          << onnxTypeName(indices.onnxType);
+  int64_t axis = nc.intAttr("axis", 0);
+  if (axis < -rank || axis >= rank)
+    return nc.emitError() << "axis " << axis << " is out of range for rank "
+                          << rank;
+  if (axis < 0)
+    axis += rank;
+  OnnxValue out = data;
+  out.known.reset();
+  out.shape = indices.shape;
+  out.value = attn::GatherElementsOp::create(
+      nc.builder(), nc.loc,
+      nc.tensorType(out.shape, build::elementType(data)), data.value,
+      indices.value, nc.builder().getI64IntegerAttr(axis));
+  nc.setOutput(0, out);
+  return success();
+}
+
+/// Tile with repeats known at compile time, as reshape -> expand ->
+/// reshape: [d0, d1] with repeats [r0, r1] becomes [1, d0, 1, d1], then
+/// [r0, d0, r1, d1], then [r0 * d0, r1 * d1]. Dynamic dims stay symbolic.
+LogicalResult importTile(NodeContext &nc) {
+  if (failed(requireInputs(nc, 2)))
+    return failure();
+  const OnnxValue &in = nc.input(0);
+  auto known = nc.knownInput(1, "repeats");
+  if (failed(known))
+    return failure();
+  int64_t rank = in.shape.size();
+  if (static_cast<int64_t>(known->size()) != rank)
+    return nc.emitError() << "repeats has " << known->size()
+                          << " entries for a rank-" << rank << " input";
+  DimSymbols &s = nc.symbols();
+  SymShape split, expanded, result;
+  bool identity = true;
+  for (int64_t d = 0; d < rank; ++d) {
+    Dim r = s.resolve((*known)[d]);
+    if (r.sym >= 0)
+      return nc.emitError() << "repeats must be constant, but depends on '"
+                            << s.name(r.sym) << "'";
+    if (r.size < 0)
+      return nc.emitError() << "repeats must be >= 0, got " << r.size;
+    if (r.size != 1) {
+      identity = false;
+      split.push_back(Dim::fixed(1));
+      expanded.push_back(Dim::fixed(r.size));
+    }
+    split.push_back(in.shape[d]);
+    expanded.push_back(in.shape[d]);
+    result.push_back(s.derive(s.expr(in.shape[d]) * r.size));
+  }
+  if (identity) {
+    nc.setOutput(0, in);
+    return success();
+  }
+  OnnxValue v = build::reshape(nc, in, split);
+  FailureOr<OnnxValue> e = build::expand(nc, v, expanded);
+  if (failed(e))
+    return failure();
+  nc.setOutput(0, build::reshape(nc, *e, result));
+  return success();
+}
+
+/// Trilu of a constant input with a constant k folds to a constant.
+static Value foldTrilu(NodeContext &nc, const OnnxValue &in,
+                       std::optional<int64_t> k, bool upper) {
+  auto constant = in.value.getDefiningOp<attn::ConstantOp>();
+  if (!constant || !k)
+    return {};
+  auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+  auto type = cast<RankedTensorType>(in.value.getType());
+  if (!dense || !type.hasStaticShape())
+    return {};
+  SmallVector<Attribute> values(dense.getValues<Attribute>());
+  int64_t rows = type.getDimSize(type.getRank() - 2);
+  int64_t cols = type.getDimSize(type.getRank() - 1);
+  Attribute zero = nc.builder().getZeroAttr(type.getElementType());
+  for (size_t i = 0; i < values.size(); ++i) {
+    int64_t r = (i / cols) % rows, c = i % cols;
+    bool keep = upper ? c - r >= *k : c - r <= *k;
+    if (!keep)
+      values[i] = zero;
+  }
+  return attn::ConstantOp::create(nc.builder(), nc.loc,
+                                  DenseElementsAttr::get(type, values));
+}
+
+/// Trilu: keeps the elements with `col - row >= k` (upper) or `<= k`
+/// (lower) of the last two dims, as iota/compare/where so that dynamic
+/// inputs and a run-time k work.
+LogicalResult importTrilu(NodeContext &nc) {
+  if (failed(requireInputs(nc, 1)))
+    return failure();
+  const OnnxValue &in = nc.input(0);
+  int64_t rank = in.shape.size();
+  if (rank < 2)
+    return nc.emitError() << "input must have rank >= 2, got " << rank;
+  bool upper = nc.intAttr("upper", 1) != 0;
+  std::optional<OnnxValue> k;
+  std::optional<int64_t> staticK = 0;
+  if (nc.hasInput(1)) {
+    k = nc.input(1);
+    if (k->onnxType != onnx::TensorProto::INT64)
+      return nc.emitError() << "k must be int64, got "
+                            << onnxTypeName(k->onnxType);
+    if (!k->shape.empty() &&
+        !(k->shape.size() == 1 && nc.symbols().resolve(k->shape[0]).sym < 0 &&
+          nc.symbols().resolve(k->shape[0]).size == 1))
+      return nc.emitError() << "k must be a scalar";
+    staticK.reset();
+    if (k->known && k->known->size() == 1 &&
+        nc.symbols().resolve((*k->known)[0]).sym < 0)
+      staticK = nc.symbols().resolve((*k->known)[0]).size;
+    if (!k->shape.empty())
+      k = build::reshape(nc, *k, {});
+  }
+  if (Value folded = foldTrilu(nc, in, staticK, upper)) {
+    OnnxValue out = in;
+    out.known.reset();
+    out.value = folded;
+    nc.setOutput(0, out);
+    return success();
+  }
+  Dim numRows = in.shape[rank - 2];
+  OnnxValue rows = build::reshape(nc, build::iota(nc, numRows),
+                                  {numRows, Dim::fixed(1)});
+  OnnxValue cols = build::iota(nc, in.shape[rank - 1]);
+  FailureOr<OnnxValue> diff = build::sub(nc, cols, rows);
+  if (failed(diff))
+    return failure();
+  OnnxValue kv = k ? *k : build::scalarOfType(nc, onnx::TensorProto::INT64, 0);
+  auto pred = upper ? attn::ComparePredicate::ge : attn::ComparePredicate::le;
+  FailureOr<OnnxValue> mask = build::compare(nc, pred, *diff, kv);
+  if (failed(mask))
+    return failure();
+  FailureOr<OnnxValue> out =
+      build::where(nc, *mask, in, build::scalar(nc, in, 0));
+  if (failed(out))
+    return failure();
+  nc.setOutput(0, *out);
+  return success();
+}
+
 } // namespace
 
 void import::appendTensorOpHandlers(std::vector<OpHandlerEntry> &handlers) {
   handlers.insert(handlers.end(), {
-      {"", "Transpose", 1, 21, "", importTranspose},
-      {"", "Constant", 1, 21, "value, value_float(s), value_int(s)",
+      {"", "Transpose", 1, 24, "", importTranspose},
+      {"", "Constant", 1, 24, "value, value_float(s), value_int(s)",
        importConstant},
-      {"", "Identity", 1, 21, "tensors only", importIdentity},
+      {"", "Identity", 1, 24, "tensors only", importIdentity},
+      {"", "GatherElements", 11, 24,
+       "indices clamped to the valid range", importGatherElements},
+      {"", "Tile", 6, 24, "repeats computable at compile time", importTile},
+      {"", "Trilu", 14, 24,
+       "k may be a run-time input; constant inputs fold", importTrilu},
   });
 }

@@ -138,6 +138,45 @@ attnc_add_model_family(marian CONFIG tiny
 attnc_add_model_family(torch_mha CONFIG tiny GRAPHS torch_mha_tiny)
 attnc_add_model_family(torch_encoder CONFIG tiny GRAPHS torch_encoder_tiny)
 
+# attnc_add_ort_optimized(<id> <graph> <model_type> EXPECT <domain::op>...)
+#   Runs ONNX Runtime's transformer optimizer (models/ort_optimize.py) on the
+#   exported <graph> of family <id>, which fuses attention/LayerNorm/GELU
+#   into com.microsoft ops, then compiles the result and compares it with
+#   the original graph's reference outputs (e2e.models.<graph>_ort.run).
+function(attnc_add_ort_optimized id graph model_type)
+  cmake_parse_arguments(ARG "" "" "EXPECT" ${ARGN})
+  set(work ${CMAKE_CURRENT_BINARY_DIR}/models/${id})
+  set(expect)
+  foreach(op IN LISTS ARG_EXPECT)
+    list(APPEND expect --expect ${op})
+  endforeach()
+  add_test(NAME e2e.models.${graph}_ort.optimize
+    COMMAND "${ATTNC_PYTHON}" ${ATTNC_SOURCE_DIR}/models/ort_optimize.py
+            --model ${work}/${graph}.onnx --model-type ${model_type}
+            --out ${work}/${graph}_ort.onnx ${expect})
+  set_tests_properties(e2e.models.${graph}_ort.optimize PROPERTIES
+    LABELS "e2e;models" FIXTURES_REQUIRED e2e.models.${id}
+    FIXTURES_SETUP e2e.models.${graph}_ort TIMEOUT 300)
+  add_test(NAME e2e.models.${graph}_ort.run
+    COMMAND "${ATTNC_PYTHON}" ${_models_driver}
+            --attnc $<TARGET_FILE:attnc> --attnc-run $<TARGET_FILE:attnc-run>
+            --model ${work}/${graph}_ort.onnx --test-data ${work}/${graph}
+            --work ${work}/so_ort --rtol ${ATTNC_MODELS_RTOL}
+            --atol ${ATTNC_MODELS_ATOL})
+  set_tests_properties(e2e.models.${graph}_ort.run PROPERTIES
+    LABELS "e2e;models"
+    FIXTURES_REQUIRED "e2e.models.${id};e2e.models.${graph}_ort" TIMEOUT 300)
+endfunction()
+
+# BERT: EmbedLayerNormalization (mask_index = [B] lengths), Attention
+# (packed QKV), SkipLayerNormalization, BiasGelu. GPT-2: the optimizer leaves this export's attention alone but
+# fuses SkipLayerNormalization and FastGelu.
+attnc_add_ort_optimized(bert_tiny bert_tiny bert
+  EXPECT com.microsoft::EmbedLayerNormalization com.microsoft::Attention
+         com.microsoft::SkipLayerNormalization com.microsoft::BiasGelu)
+attnc_add_ort_optimized(gpt2_tiny gpt2_tiny_with_past gpt2
+  EXPECT com.microsoft::SkipLayerNormalization com.microsoft::FastGelu)
+
 get_property(_models_tests DIRECTORY PROPERTY ATTNC_MODELS_TESTS)
 set(_n_xfail 0)
 foreach(name IN LISTS _models_xfail_names)

@@ -163,6 +163,52 @@ struct GatherLowering : public OpConversionPattern<attn::GatherOp> {
   }
 };
 
+/// attn.gather_elements -> linalg.generic over the indices' shape that
+/// extracts from `data` at the (wrapped, clamped) index in dim `axis`.
+struct GatherElementsLowering
+    : public OpConversionPattern<attn::GatherElementsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(attn::GatherElementsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value data = adaptor.getData(), indices = adaptor.getIndices();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t axis = op.getAxis();
+    unsigned rank = type.getRank();
+    SmallVector<std::pair<Value, int64_t>> sources;
+    for (int64_t d = 0; d < (int64_t)rank; ++d)
+      sources.push_back({indices, d});
+    Value init = createEmpty(rewriter, loc, type, sources);
+    SmallVector<AffineMap> maps(2, rewriter.getMultiDimIdentityMap(rank));
+    Value axisSize = tensor::DimOp::create(rewriter, loc, data, axis);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, type, ValueRange{indices}, ValueRange{init}, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value idx =
+              arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+          Value zero = arith::ConstantIndexOp::create(b, l, 0);
+          Value one = arith::ConstantIndexOp::create(b, l, 1);
+          Value isNeg =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, zero);
+          Value wrapped = arith::AddIOp::create(b, l, idx, axisSize);
+          idx = arith::SelectOp::create(b, l, isNeg, wrapped, idx);
+          Value last = arith::SubIOp::create(b, l, axisSize, one);
+          idx = arith::MaxSIOp::create(b, l, idx, zero);
+          idx = arith::MinSIOp::create(b, l, idx, last);
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < (int64_t)rank; ++d)
+            coords.push_back(
+                d == axis ? idx : linalg::IndexOp::create(b, l, d).getResult());
+          linalg::YieldOp::create(
+              b, l, tensor::ExtractOp::create(b, l, data, coords).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
 /// attn.range -> linalg.generic computing start + i * delta.
 struct RangeLowering : public OpConversionPattern<attn::RangeOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -264,6 +310,6 @@ struct SplatLowering : public OpConversionPattern<tensor::SplatOp> {
 
 void lowering::populateDataMovementLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<TransposeLowering, ReshapeLowering, ExpandLowering,
-               GatherLowering, RangeLowering, ConcatLowering, SplatLowering>(
-      patterns.getContext());
+               GatherLowering, GatherElementsLowering, RangeLowering,
+               ConcatLowering, SplatLowering>(patterns.getContext());
 }

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Dialect/Attn/AttnOps.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 using namespace attnc::attn;
@@ -74,6 +75,24 @@ LogicalResult GatherOp::verify() {
   if (out.getRank() != data.getRank() - 1 + indices.getRank())
     return emitOpError("result rank must be ")
            << data.getRank() - 1 + indices.getRank();
+  return success();
+}
+
+LogicalResult GatherElementsOp::verify() {
+  auto data = cast<RankedTensorType>(getData().getType());
+  auto indices = cast<RankedTensorType>(getIndices().getType());
+  auto out = cast<RankedTensorType>(getOutput().getType());
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= data.getRank())
+    return emitOpError("axis ")
+           << axis << " is out of range for rank " << data.getRank();
+  if (out.getElementType() != data.getElementType())
+    return emitOpError("result element type must match the data");
+  if (indices.getRank() != data.getRank())
+    return emitOpError("indices must have the rank of the data (")
+           << data.getRank() << "), got " << indices.getRank();
+  if (failed(verifyCompatibleShape(out.getShape(), indices.getShape())))
+    return emitOpError("result shape must be the shape of the indices");
   return success();
 }
 

@@ -42,6 +42,26 @@ func.func @gather(%w: tensor<16x8xf32>, %ids: tensor<?x?xi64>) -> tensor<?x?x8xf
 
 // -----
 
+// gather_elements iterates over the indices; only dim `axis` of the data
+// is read at the (wrapped, clamped) index, the others at the loop index.
+// CHECK-LABEL: func @gather_elements
+// CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>, %[[I:.*]]: tensor<?x3xi64>)
+// CHECK: %[[N:.*]] = tensor.dim %[[X]], %c1
+// CHECK: linalg.generic {{.*}} ins(%[[I]] : tensor<?x3xi64>)
+// CHECK: %[[IDX:.*]] = arith.index_cast
+// CHECK: arith.cmpi slt
+// CHECK: arith.addi %[[IDX]], %[[N]]
+// CHECK: arith.maxsi
+// CHECK: %[[C:.*]] = arith.minsi
+// CHECK: %[[ROW:.*]] = linalg.index 0 : index
+// CHECK: tensor.extract %[[X]][%[[ROW]], %[[C]]]
+func.func @gather_elements(%x: tensor<?x8xf32>, %i: tensor<?x3xi64>) -> tensor<?x3xf32> {
+  %0 = attn.gather_elements %x[%i] {axis = 1 : i64} : (tensor<?x8xf32>, tensor<?x3xi64>) -> tensor<?x3xf32>
+  return %0 : tensor<?x3xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func @range
 // CHECK: %[[START:.*]] = tensor.extract %{{.*}}[] : tensor<i64>
 // CHECK: %[[DELTA:.*]] = tensor.extract %{{.*}}[] : tensor<i64>

@@ -61,3 +61,27 @@ func.func @range_scalar(%s: tensor<1xi64>, %d: tensor<i64>) -> tensor<4xi64> {
   %0 = attn.range %s, %d : (tensor<1xi64>, tensor<i64>) -> tensor<4xi64>
   return %0 : tensor<4xi64>
 }
+
+// -----
+
+func.func @gather_elements_axis(%x: tensor<4x8xf32>, %i: tensor<4x2xi64>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0 = attn.gather_elements %x[%i] {axis = 2 : i64} : (tensor<4x8xf32>, tensor<4x2xi64>) -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @gather_elements_rank(%x: tensor<4x8xf32>, %i: tensor<2xi64>) -> tensor<2xf32> {
+  // expected-error @+1 {{indices must have the rank of the data (2), got 1}}
+  %0 = attn.gather_elements %x[%i] {axis = 0 : i64} : (tensor<4x8xf32>, tensor<2xi64>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @gather_elements_shape(%x: tensor<4x8xf32>, %i: tensor<4x2xi64>) -> tensor<4x3xf32> {
+  // expected-error @+1 {{result shape must be the shape of the indices}}
+  %0 = attn.gather_elements %x[%i] {axis = 1 : i64} : (tensor<4x8xf32>, tensor<4x2xi64>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}

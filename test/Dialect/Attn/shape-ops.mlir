@@ -25,3 +25,12 @@ func.func @reshape_identity(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %0 = attn.reshape %x : tensor<2x3xf32> -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @gather_elements
+// CHECK: attn.gather_elements %{{.*}}[%{{.*}}] {axis = 1 : i64} : (tensor<?x8xf32>, tensor<?x3xi64>) -> tensor<?x3xf32>
+func.func @gather_elements(%x: tensor<?x8xf32>, %i: tensor<?x3xi64>) -> tensor<?x3xf32> {
+  %0 = attn.gather_elements %x[%i] {axis = 1 : i64} : (tensor<?x8xf32>, tensor<?x3xi64>) -> tensor<?x3xf32>
+  return %0 : tensor<?x3xf32>
+}

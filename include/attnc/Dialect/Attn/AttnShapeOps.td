@@ -77,6 +77,28 @@ def Attn_GatherOp : Attn_Op<"gather", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Attn_GatherElementsOp : Attn_Op<"gather_elements", [Pure]> {
+  let summary = "Gathers single elements along one axis by index";
+  let description = [{
+    ONNX `GatherElements`: `indices` has the rank of `data` and the result
+    has the shape of `indices`; `output[i0, .., ik, ..] = data[i0, ..,
+    indices[i0, .., ik, ..], ..]` with `k = axis`. Negative indices count
+    from the end; out-of-range indices are clamped, as in `attn.gather`.
+
+    ```mlir
+    %g = attn.gather_elements %x[%idx] {axis = 1 : i64} : (tensor<?x8xf32>, tensor<?x3xi64>) -> tensor<?x3xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$data,
+                       RankedTensorOf<[AnySignlessInteger]>:$indices,
+                       I64Attr:$axis);
+  let results = (outs Attn_Tensor:$output);
+  let assemblyFormat = [{
+    $data `[` $indices `]` attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Attn_RangeOp : Attn_Op<"range", [Pure]> {
   let summary = "A 1-D tensor start, start + delta, ... of a given length";
   let description = [{
