@@ -181,8 +181,10 @@ struct FuseActivationsPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateFuseActivationsPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
+      getOperation()->emitError("attnc-fuse-activations did not converge");
       signalPassFailure();
+    }
   }
 };
 

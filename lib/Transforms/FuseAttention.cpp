@@ -338,22 +338,18 @@ struct FuseAttentionPattern : public OpRewritePattern<SoftmaxOp> {
     Value keep = m.keepCondition;
     if (keep && !m.keepWhenTrue)
       keep = rewriter.create<NotOp>(loc, keep.getType(), keep);
+    // Several additive masks: their broadcast sum, still mask-sized.
     Value bias;
     for (Value b : m.biases) {
       if (!bias) {
         bias = b;
         continue;
       }
-      // Two additive masks: their broadcast sum, still mask-sized.
       auto ta = cast<RankedTensorType>(bias.getType());
       auto tb = cast<RankedTensorType>(b.getType());
-      if (!ta.hasStaticShape() || !tb.hasStaticShape())
-        return rewriter.notifyMatchFailure(softmax,
-                                           "two dynamic additive masks");
       SmallVector<int64_t> shape;
-      if (!OpTrait::util::getBroadcastedShape(ta.getShape(), tb.getShape(),
-                                              shape))
-        return rewriter.notifyMatchFailure(softmax, "masks do not broadcast");
+      (void)OpTrait::util::getBroadcastedShape(ta.getShape(), tb.getShape(),
+                                               shape);
       bias = rewriter.create<AddOp>(
           loc, RankedTensorType::get(shape, ta.getElementType()), bias, b);
     }
@@ -381,8 +377,10 @@ struct FuseAttentionPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateFuseAttentionPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
+      getOperation()->emitError("attnc-fuse-attention did not converge");
       signalPassFailure();
+    }
   }
 };
 

@@ -144,8 +144,10 @@ struct FuseLinearPass : public attnc::impl::FuseLinearBase<FuseLinearPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateFuseLinearPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
+      getOperation()->emitError("attnc-fuse-linear did not converge");
       signalPassFailure();
+    }
   }
 };
 

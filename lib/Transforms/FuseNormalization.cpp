@@ -223,8 +223,10 @@ struct FuseNormalizationPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateFuseNormalizationPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
+      getOperation()->emitError("attnc-fuse-normalization did not converge");
       signalPassFailure();
+    }
   }
 };
 
