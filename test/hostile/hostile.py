@@ -519,6 +519,49 @@ def _(d):
     return p
 
 
+# --- Hostile run-time inputs to valid models ---------------------------------
+#
+# A @runcase builder returns (model, inputs, expected outputs) as numpy
+# arrays; the driver compiles the model, writes ONNX test data and checks
+# `attnc-run --test-data` (exact match: exit 0).
+
+RUNCASES = {}
+
+
+def runcase(name):
+    def wrap(fn):
+        RUNCASES[name] = fn
+        return fn
+    return wrap
+
+
+@runcase("gather-indices-out-of-range")
+def _():
+    # Indices past either end are clamped (docs/reliability.md): never read
+    # outside the table.
+    import numpy as np
+    table = np.arange(15, dtype=np.float32).reshape(5, 3)
+    idx = np.array([-100, 7, 2**62, -2**63, 4, -1, 0, 2], dtype=np.int64)
+    m = model([helper.make_node("Gather", ["t", "i"], ["y"])],
+              [vi("i", I64, ["n"])], [vi("y", F, ["n", 3])],
+              [helper.make_tensor("t", F, [5, 3], table.flatten())])
+    clamped = [0, 4, 4, 0, 4, 4, 0, 2]
+    return m, {"i": idx}, {"y": table[clamped]}
+
+
+@runcase("gather-empty-table")
+def _():
+    # An empty axis has no valid index at all: the result is zeros rather
+    # than a read before the start of the (empty) buffer.
+    import numpy as np
+    m = model([helper.make_node("Gather", ["t", "i"], ["y"])],
+              [vi("t", F, ["v", 3]), vi("i", I64, ["n"])],
+              [vi("y", F, ["n", 3])])
+    return (m, {"t": np.zeros((0, 3), np.float32),
+                "i": np.array([0, 1, -1], np.int64)},
+            {"y": np.zeros((3, 3), np.float32)})
+
+
 # --- Driver ------------------------------------------------------------------
 
 def limit_resources():
@@ -540,7 +583,38 @@ def run_attnc(attnc, path, emit, timeout):
                            preexec_fn=limit_resources)
     except subprocess.TimeoutExpired:
         return None, f"timed out after {timeout} s"
+    if re.search(r"Sanitizer|runtime error:", p.stderr):
+        return -1, p.stderr  # a sanitizer report is a failure, whatever rc
     return p.returncode, p.stderr
+
+
+def run_runcase(a, work):
+    from onnx import numpy_helper
+    m, inputs, outputs = RUNCASES[a.case]()
+    path = save(work, m)
+    so = work / "model.so"
+    rc, err = run_attnc(a.attnc, path, "so", a.timeout)
+    if rc != 0:
+        print(f"FAIL: attnc could not compile the model (exit {rc})\n{err}")
+        return 1
+    data = work / "data" / "test_data_set_0"
+    data.mkdir(parents=True)
+    for i, (name, arr) in enumerate(inputs.items()):
+        (data / f"input_{i}.pb").write_bytes(
+            numpy_helper.from_array(arr, name).SerializeToString())
+    for i, (name, arr) in enumerate(outputs.items()):
+        (data / f"output_{i}.pb").write_bytes(
+            numpy_helper.from_array(arr, name).SerializeToString())
+    p = subprocess.run([a.attnc_run, str(path) + ".out", "--test-data",
+                        str(work / "data"), "--rtol", "0", "--atol", "0"],
+                       capture_output=True, text=True, errors="replace",
+                       timeout=a.timeout)
+    print(p.stdout + p.stderr)
+    if p.returncode != 0 or re.search(r"Sanitizer|runtime error:", p.stderr):
+        print(f"FAIL: attnc-run exit {p.returncode}")
+        return 1
+    print("PASS")
+    return 0
 
 
 def main():
@@ -548,16 +622,19 @@ def main():
     ap.add_argument("command", choices=["list", "run"])
     ap.add_argument("case", nargs="?")
     ap.add_argument("--attnc")
+    ap.add_argument("--attnc-run")
     ap.add_argument("--work")
     ap.add_argument("--timeout", type=float, default=60)
     a = ap.parse_args()
     if a.command == "list":
-        print("\n".join(CASES))
+        print("\n".join(list(CASES) + list(RUNCASES)))
         return 0
-    fn, expect, emit, mutants = CASES[a.case]
     work = Path(a.work) / a.case
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    if a.case in RUNCASES:
+        return run_runcase(a, work)
+    fn, expect, emit, mutants = CASES[a.case]
     built = fn(work)
     if mutants:
         # Sweeps: each mutant is refused with a message or compiles; count.
