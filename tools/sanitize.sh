@@ -27,11 +27,12 @@ log() { printf '\033[1m[sanitize %4ds]\033[0m %s\n' $(($(date +%s) - start)) "$*
 configure() { # dir sanitizer extra-args...
   local dir=$1 san=$2
   shift 2
+  mkdir -p "$dir"
   cmake -G Ninja -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
     -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir -DATTNC_PYTHON="$PYTHON" \
-    -DATTNC_SANITIZER="$san" "$@" >"$dir.configure.log" 2>&1 ||
-    { cat "$dir.configure.log"; exit 1; }
+    -DATTNC_SANITIZER="$san" "$@" >"$dir/configure.log" 2>&1 ||
+    { cat "$dir/configure.log"; exit 1; }
 }
 
 # Why each option (see docs/reliability.md, "Sanitizer settings"):

@@ -11,7 +11,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attnc/Driver/Pipeline.h"
 #include "attnc/Import/OnnxImporter.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -22,14 +21,10 @@
 #include <cstdlib>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static mlir::DialectRegistry *registry = [] {
-    auto *r = new mlir::DialectRegistry();
-    attnc::registerAttncDialects(*r);
-    return r;
-  }();
   // A fresh context per input: attributes are uniqued in the context for
-  // its lifetime, so a shared one would grow without bound.
-  mlir::MLIRContext context(*registry, mlir::MLIRContext::Threading::DISABLED);
+  // its lifetime, so a shared one would grow without bound. The importer
+  // loads the dialects it needs.
+  mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
   // Diagnostics are the expected result; printing them would only slow the
   // fuzzer down.
   mlir::ScopedDiagnosticHandler quiet(&context,
