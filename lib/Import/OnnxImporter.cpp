@@ -159,10 +159,34 @@ std::optional<std::string> DimSymbols::rpn(AffineExpr e, int depth) {
   }
 }
 
+std::optional<std::string> DimSymbols::derivedInputDim(Dim d) {
+  d = resolve(d);
+  if (d.sym < 0 || !inputDimOf(d))
+    return std::nullopt;
+  AffineExpr def = definitionOf(d);
+  if (!def)
+    return std::nullopt;
+  // Only over plain input symbols, which the runtime binds first.
+  bool plain = true;
+  def.walk([&](AffineExpr e) {
+    auto s = dyn_cast<AffineSymbolExpr>(e);
+    if (!s)
+      return;
+    Dim r = resolve(Dim::symbol(s.getPosition()));
+    if (r.sym >= 0 && (r.sym == d.sym || !inputDimOf(r) || definitionOf(r)))
+      plain = false;
+  });
+  std::optional<std::string> text = plain ? rpn(def, 0) : std::nullopt;
+  return text ? std::optional<std::string>("=" + *text) : std::nullopt;
+}
+
 std::optional<std::string> DimSymbols::metadataDim(Dim d) {
   d = resolve(d);
   if (d.sym < 0)
     return std::to_string(d.size);
+  // Its input dims are checked, not bound: outputs use the derivation too.
+  if (auto derived = derivedInputDim(d))
+    return derived;
   if (inputDimOf(d))
     return "?" + names[d.sym];
   if (AffineExpr def = definitionOf(d))
@@ -398,6 +422,8 @@ ArrayAttr GraphImporter::dimsAttr(const SymShape &shape) {
     d = symbols.resolve(d);
     if (d.sym < 0)
       dims.push_back(builder.getI64IntegerAttr(d.size));
+    else if (auto derived = symbols.derivedInputDim(d))
+      dims.push_back(builder.getStringAttr(*derived));
     else
       dims.push_back(builder.getStringAttr(symbols.name(d.sym)));
   }

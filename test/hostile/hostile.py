@@ -562,6 +562,40 @@ def _():
             {"y": np.zeros((3, 3), np.float32)})
 
 
+def kv_cache_model():
+    # present = Concat(past, new) has past + seq rows; adding the mask
+    # unifies that with the mask's own length symbol `total`.
+    axes = helper.make_tensor("axes", I64, [1], [1])
+    return model([helper.make_node("Concat", ["past", "new"], ["cat"], axis=0),
+                  helper.make_node("Unsqueeze", ["mask", "axes"], ["m"]),
+                  helper.make_node("Add", ["cat", "m"], ["y"])],
+                 [vi("past", F, ["past", 2]), vi("new", F, ["seq", 2]),
+                  vi("mask", F, ["total"])],
+                 [vi("y", F, ["total", 2])], [axes])
+
+
+@runcase("kv-cache-consistent")
+def _():
+    import numpy as np
+    past = np.arange(6, dtype=np.float32).reshape(3, 2)
+    new = np.full((2, 2), 10, np.float32)
+    mask = np.arange(5, dtype=np.float32)
+    y = np.concatenate([past, new]) + mask[:, None]
+    return kv_cache_model(), {"past": past, "new": new, "mask": mask}, {"y": y}
+
+
+@runcase("kv-cache-inconsistent-dims")
+def _():
+    # total != past + seq: the code writes past + seq rows, the output has
+    # room for total. The runtime must refuse the run (it used to overflow
+    # the output buffer).
+    import numpy as np
+    z = np.zeros((3, 2), np.float32)
+    return (kv_cache_model(), {"past": z, "new": z,
+                               "mask": np.zeros(3, np.float32)},
+            r"attnc-run: error: input 'mask' dim 0: expected 6 \(")
+
+
 # --- Driver ------------------------------------------------------------------
 
 def limit_resources():
@@ -602,15 +636,30 @@ def run_runcase(a, work):
     for i, (name, arr) in enumerate(inputs.items()):
         (data / f"input_{i}.pb").write_bytes(
             numpy_helper.from_array(arr, name).SerializeToString())
-    for i, (name, arr) in enumerate(outputs.items()):
+    expect_error = outputs if isinstance(outputs, str) else None
+    for i, (name, arr) in enumerate({} if expect_error else outputs.items()):
         (data / f"output_{i}.pb").write_bytes(
             numpy_helper.from_array(arr, name).SerializeToString())
-    p = subprocess.run([a.attnc_run, str(path) + ".out", "--test-data",
-                        str(work / "data"), "--rtol", "0", "--atol", "0"],
+    args = ["--test-data", str(work / "data"), "--rtol", "0", "--atol", "0"]
+    if expect_error:
+        args = []
+        for i, name in enumerate(inputs):
+            args += ["--input", f"{name}={data}/input_{i}.pb"]
+    p = subprocess.run([a.attnc_run, str(path) + ".out"] + args,
                        capture_output=True, text=True, errors="replace",
                        timeout=a.timeout)
     print(p.stdout + p.stderr)
-    if p.returncode != 0 or re.search(r"Sanitizer|runtime error:", p.stderr):
+    if re.search(r"Sanitizer|runtime error:", p.stderr):
+        print("FAIL: sanitizer report")
+        return 1
+    if expect_error:
+        if p.returncode == 2 and re.search(expect_error, p.stderr):
+            print(f"PASS: refused, /{expect_error}/")
+            return 0
+        print(f"FAIL: expected exit 2 and /{expect_error}/, got "
+              f"{p.returncode}")
+        return 1
+    if p.returncode != 0:
         print(f"FAIL: attnc-run exit {p.returncode}")
         return 1
     print("PASS")

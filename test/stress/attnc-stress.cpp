@@ -50,6 +50,38 @@ struct Outputs {
   }
 };
 
+/// The size of an input dim: --dim for a symbol (default 3); for a dim the
+/// model derives from other inputs (`=rpn`, docs/abi.md), its value.
+int64_t dimValue(const char *symbol,
+                 const std::map<std::string, int64_t> &dimValues) {
+  auto lookup = [&](const std::string &name) {
+    auto it = dimValues.find(name);
+    return it == dimValues.end() ? int64_t(3) : it->second;
+  };
+  if (symbol[0] != '=')
+    return lookup(symbol);
+  std::vector<int64_t> stack;
+  std::string text = std::string(symbol + 1) + ",";
+  for (size_t pos = 0, next; (next = text.find(',', pos)) != std::string::npos;
+       pos = next + 1) {
+    std::string tok = text.substr(pos, next - pos);
+    if (tok.size() == 1 && std::strchr("+*/%", tok[0]) && stack.size() >= 2) {
+      int64_t b = stack.back();
+      stack.pop_back();
+      int64_t &a = stack.back();
+      a = tok[0] == '+' ? a + b : tok[0] == '*' ? a * b
+          : b == 0      ? 0
+          : tok[0] == '/' ? a / b
+                          : a % b;
+    } else if (tok[0] == '$') {
+      stack.push_back(lookup(tok.substr(1)));
+    } else {
+      stack.push_back(std::atoll(tok.c_str()));
+    }
+  }
+  return stack.empty() ? 3 : stack.back();
+}
+
 /// Inputs from the metadata, deterministic for a given seed.
 std::vector<attnc_tensor *> makeInputs(attnc_model *model,
                                        const std::map<std::string, int64_t>
@@ -65,10 +97,8 @@ std::vector<attnc_tensor *> makeInputs(attnc_model *model,
       die("input_info");
     std::vector<int64_t> dims(info.dims, info.dims + info.rank);
     for (size_t d = 0; d < info.rank; ++d)
-      if (dims[d] < 0) {
-        auto it = dimValues.find(info.dim_symbols[d]);
-        dims[d] = it == dimValues.end() ? 3 : it->second;
-      }
+      if (dims[d] < 0)
+        dims[d] = dimValue(info.dim_symbols[d], dimValues);
     attnc_tensor *t;
     if (attnc_tensor_create(info.dtype, info.rank, dims.data(), &t))
       die(std::string("create input '") + info.name + "'");
