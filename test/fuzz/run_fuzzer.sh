@@ -38,4 +38,6 @@ else
   args+=(-max_total_time="$seconds")
 fi
 # The first folder receives new inputs; the others are read-only seeds.
-exec "$fuzzer" "${args[@]}" "$work/corpus" "$work/seeds" "$here/regressions/$kind"
+dirs=("$work/corpus" "$work/seeds")
+[[ -d $here/regressions/$kind ]] && dirs+=("$here/regressions/$kind")
+exec "$fuzzer" "${args[@]}" "${dirs[@]}"
