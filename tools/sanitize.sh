@@ -36,15 +36,13 @@ configure() { # dir sanitizer extra-args...
 }
 
 # Why each option (see docs/reliability.md, "Sanitizer settings"):
-# - detect_leaks=1: LeakSanitizer on at exit of every test process; the
-#   suppressions cover only leaks inside the uninstrumented Debian
-#   libLLVM/libMLIR/libprotobuf (process-lifetime singletons), never ours;
+# - detect_leaks=1: LeakSanitizer on at exit of every test process, with no
+#   suppressions (none are needed, not even for the Debian LLVM libraries);
 # - allocator_may_return_null=1: the runtime must turn a failed huge
 #   allocation into ATTNC_STATUS_OUT_OF_MEMORY (TensorTest.CreateReports-
 #   OutOfMemory); by default ASan aborts on such a request instead;
 # - exitcode=99: never confused with attnc's own exit status 1 (hostile.py).
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:exitcode=99
-export LSAN_OPTIONS=suppressions=$ROOT/tools/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
 # hostile.py's 4 GiB address-space limit cannot coexist with ASan's shadow.
 export ATTNC_HOSTILE_NO_RLIMIT=1
