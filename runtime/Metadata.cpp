@@ -191,15 +191,11 @@ bool parseTensorLine(const std::vector<std::string> &fields, TensorDesc &desc,
   for (uint64_t i = 0; i < rank; ++i) {
     const std::string &dim = fields[4 + i];
     if (!dim.empty() && dim[0] == '=') {
-      if (kind != "output") {
-        error = "input '" + desc.name + "' dim " + std::to_string(i) +
-                " is an expression; only output dims may be computed";
-        return false;
-      }
+      // On an input, an expression is a relation the run checks (abi.md).
       std::string exprError;
       if (!parseDimProgram(dim.substr(1), desc.exprs[i], exprError)) {
         error = "bad dim expression '" + dim + "' in dim " +
-                std::to_string(i) + " of output '" + desc.name +
+                std::to_string(i) + " of " + kind + " '" + desc.name +
                 "': " + exprError;
         return false;
       }
@@ -377,7 +373,23 @@ bool attnc::rt::parseMetadata(const char *text, Metadata &out,
     return false;
   }
   // Every output dim must be computable from the inputs (abi.md), otherwise
-  // the runtime could not allocate the output.
+  // the runtime could not allocate the output; input expressions likewise
+  // use only symbols that plain input dims bind.
+  for (const TensorDesc &in : out.inputs)
+    for (size_t d = 0; d < in.dims.size(); ++d)
+      for (const DimToken &t : in.exprs[d]) {
+        if (t.kind != DimToken::Symbol)
+          continue;
+        bool bound = false;
+        for (const TensorDesc &other : out.inputs)
+          for (const std::string &s : other.symbols)
+            bound |= s == t.symbol;
+        if (!bound) {
+          error = "input '" + in.name + "' dim " + std::to_string(d) +
+                  " uses symbol '" + t.symbol + "' that no input binds";
+          return false;
+        }
+      }
   for (const TensorDesc &o : out.outputs) {
     for (size_t d = 0; d < o.dims.size(); ++d) {
       if (o.dims[d] >= 0)

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +30,47 @@ struct DlCloser {
       dlclose(handle);
   }
 };
+/// dlopen maps a truncated shared object without complaint and the process
+/// dies of SIGBUS when it touches the missing pages, so check that every
+/// table and segment of a 64-bit ELF file lies inside the file. Other files
+/// are left to dlopen, which refuses them with a message.
+bool checkElfExtents(const char *path, uint64_t fileSize, std::string &error) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return true; // dlopen reports it
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { close(fd); }
+  } closer{fd};
+  auto readAt = [&](void *buf, size_t n, uint64_t off) {
+    return off <= fileSize && n <= fileSize - off &&
+           pread(fd, buf, n, static_cast<off_t>(off)) == ssize_t(n);
+  };
+  auto inside = [&](uint64_t off, uint64_t count, uint64_t size) {
+    return off <= fileSize && (size == 0 || count <= (fileSize - off) / size);
+  };
+  Elf64_Ehdr eh;
+  if (!readAt(&eh, sizeof eh, 0) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+      eh.e_ident[EI_CLASS] != ELFCLASS64)
+    return true;
+  if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
+      !inside(eh.e_phoff, eh.e_phnum, sizeof(Elf64_Phdr)) ||
+      (eh.e_shoff && !inside(eh.e_shoff, eh.e_shnum, eh.e_shentsize))) {
+    error = "its ELF header or section table lies past the end of the file "
+            "(truncated?)";
+    return false;
+  }
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph;
+    if (!readAt(&ph, sizeof ph, eh.e_phoff + uint64_t(i) * sizeof ph) ||
+        (ph.p_type != PT_NULL && !inside(ph.p_offset, ph.p_filesz, 1))) {
+      error = "segment " + std::to_string(i) +
+              " lies past the end of the file (truncated?)";
+      return false;
+    }
+  }
+  return true;
+}
 } // namespace
 
 void attncModelRelease(attnc_model *model) {
@@ -65,6 +108,10 @@ extern "C" ATTNC_API attnc_status attnc_model_load(const char *path,
       return fail(ATTNC_STATUS_IO,
                   "cannot open model '" + file + "': " + std::strerror(err));
     }
+    std::string elfError;
+    if (!checkElfExtents(path, static_cast<uint64_t>(st.st_size), elfError))
+      return fail(ATTNC_STATUS_INCOMPATIBLE,
+                  "cannot load model '" + file + "': " + elfError);
     // Without a '/', dlopen would search LD_LIBRARY_PATH and the system
     // directories instead of the file the caller named.
     std::string dlPath =

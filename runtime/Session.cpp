@@ -167,6 +167,8 @@ attnc_status runImpl(attnc_session &session, const attnc_tensor *const *inputs,
                           ", got " + std::to_string(got));
         continue;
       }
+      if (!desc.exprs[d].empty())
+        continue; // checked below, once every symbol is bound
       const std::string &symbol = desc.symbols[d];
       bool found = false;
       for (auto &[name, value] : bindings) {
@@ -186,6 +188,29 @@ attnc_status runImpl(attnc_session &session, const attnc_tensor *const *inputs,
     }
     writeDescriptor(
         session.descriptorWords.data() + session.descriptorOffsets[i], *t);
+  }
+
+  // Input dims the model derives from other inputs (e.g. a KV cache's
+  // total = past + seq): the generated code relies on the relation, so a
+  // run that breaks it would write out of bounds.
+  for (size_t i = 0; i < numInputs; ++i) {
+    const TensorDesc &desc = md.inputs[i];
+    for (size_t d = 0; d < desc.dims.size(); ++d) {
+      if (desc.exprs[d].empty())
+        continue;
+      int64_t expected;
+      std::string exprError;
+      if (!evaluateDim(desc.exprs[d], bindings, expected, exprError))
+        return fail(ATTNC_STATUS_SHAPE_MISMATCH,
+                    "input '" + desc.name + "' dim " + std::to_string(d) +
+                        " (" + desc.symbols[d] + "): " + exprError);
+      if (inputs[i]->dims[d] != expected)
+        return fail(ATTNC_STATUS_SHAPE_MISMATCH,
+                    "input '" + desc.name + "' dim " + std::to_string(d) +
+                        ": expected " + std::to_string(expected) + " (" +
+                        desc.symbols[d] + " from the other inputs), got " +
+                        std::to_string(inputs[i]->dims[d]));
+    }
   }
 
   // Allocate outputs; the metadata parser guaranteed every symbol is bound.

@@ -25,7 +25,7 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 APT_PACKAGES=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
-  libomp-22-dev
+  libomp-22-dev libclang-rt-22-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libgtest-dev
   ninja-build ccache cmake
   python3-venv python3-torch python3-onnx

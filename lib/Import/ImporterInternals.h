@@ -75,6 +75,10 @@ public:
   /// input symbol, or `=rpn` over input symbols; std::nullopt when `d`
   /// cannot be computed from the input shapes.
   std::optional<std::string> metadataDim(Dim d);
+  /// For a class that is both a graph input dim and derived from other
+  /// input symbols (a KV cache's total = past + seq): `=rpn` of the
+  /// derivation, which the runtime checks on the input (docs/abi.md).
+  std::optional<std::string> derivedInputDim(Dim d);
 
 private:
   std::optional<std::string> rpn(mlir::AffineExpr e, int depth);

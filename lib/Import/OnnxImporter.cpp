@@ -159,10 +159,34 @@ std::optional<std::string> DimSymbols::rpn(AffineExpr e, int depth) {
   }
 }
 
+std::optional<std::string> DimSymbols::derivedInputDim(Dim d) {
+  d = resolve(d);
+  if (d.sym < 0 || !inputDimOf(d))
+    return std::nullopt;
+  AffineExpr def = definitionOf(d);
+  if (!def)
+    return std::nullopt;
+  // Only over plain input symbols, which the runtime binds first.
+  bool plain = true;
+  def.walk([&](AffineExpr e) {
+    auto s = dyn_cast<AffineSymbolExpr>(e);
+    if (!s)
+      return;
+    Dim r = resolve(Dim::symbol(s.getPosition()));
+    if (r.sym >= 0 && (r.sym == d.sym || !inputDimOf(r) || definitionOf(r)))
+      plain = false;
+  });
+  std::optional<std::string> text = plain ? rpn(def, 0) : std::nullopt;
+  return text ? std::optional<std::string>("=" + *text) : std::nullopt;
+}
+
 std::optional<std::string> DimSymbols::metadataDim(Dim d) {
   d = resolve(d);
   if (d.sym < 0)
     return std::to_string(d.size);
+  // Its input dims are checked, not bound: outputs use the derivation too.
+  if (auto derived = derivedInputDim(d))
+    return derived;
   if (inputDimOf(d))
     return "?" + names[d.sym];
   if (AffineExpr def = definitionOf(d))
@@ -209,6 +233,32 @@ LogicalResult DimSymbols::unify(Dim a, Dim b, Dim &out) {
   parent[drop] = keep;
   out = Dim::symbol(keep);
   return success();
+}
+
+/// Static tensors are limited to 2^40 bytes and ATTNC_MAX_RANK (32) dims:
+/// a hostile model can claim any size, and sizes near 2^63 overflow the
+/// size arithmetic of later passes and of the runtime. Returns the reason,
+/// or an empty string when `type` is acceptable.
+static std::string checkTensorSize(RankedTensorType type) {
+  constexpr int64_t kMaxBytes = int64_t(1) << 40;
+  constexpr int64_t kMaxRank = 32;
+  if (type.getRank() > kMaxRank)
+    return ("rank " + Twine(type.getRank()) + " is more than " +
+            Twine(kMaxRank))
+        .str();
+  Type elem = type.getElementType();
+  int64_t bytes =
+      elem.isIntOrFloat()
+          ? std::max<int64_t>(1, (elem.getIntOrFloatBitWidth() + 7) / 8)
+          : 1;
+  for (int64_t d : type.getShape()) {
+    if (ShapedType::isDynamic(d) || d <= 1)
+      continue;
+    if (bytes > kMaxBytes / d)
+      return "static size is too large (over 2^40 bytes)";
+    bytes *= d;
+  }
+  return "";
 }
 
 //===----------------------------------------------------------------------===//
@@ -356,8 +406,10 @@ GraphImporter::importGraphInput(const onnx::ValueInfoProto &info,
   SmallVector<int64_t> shape;
   for (Dim d : tv.shape)
     shape.push_back(d.sym < 0 ? d.size : ShapedType::kDynamic);
-  tv.value = block->addArgument(RankedTensorType::get(shape, elementType),
-                                fileLoc());
+  auto type = RankedTensorType::get(shape, elementType);
+  if (std::string why = checkTensorSize(type); !why.empty())
+    return fail() << why;
+  tv.value = block->addArgument(type, fileLoc());
   for (auto [axis, d] : llvm::enumerate(tv.shape))
     if (d.sym >= 0)
       symbols.addInputDim(d.sym, tv.value, axis);
@@ -370,6 +422,8 @@ ArrayAttr GraphImporter::dimsAttr(const SymShape &shape) {
     d = symbols.resolve(d);
     if (d.sym < 0)
       dims.push_back(builder.getI64IntegerAttr(d.size));
+    else if (auto derived = symbols.derivedInputDim(d))
+      dims.push_back(builder.getStringAttr(*derived));
     else
       dims.push_back(builder.getStringAttr(symbols.name(d.sym)));
   }
@@ -387,7 +441,11 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   // Initializers are constants, even when also listed as graph inputs.
   llvm::StringSet<> initializerNames;
   for (const auto &init : graph.initializer())
-    initializerNames.insert(init.name());
+    if (!initializerNames.insert(init.name()).second) {
+      emitError(fileLoc()) << "initializer '" << init.name()
+                           << "' is defined twice";
+      return nullptr;
+    }
 
   Block *body = new Block();
   SmallVector<OnnxValue> inputs;
@@ -453,12 +511,23 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
       return nullptr;
     }
     propagateKnownValues(nc);
-    for (const std::string &out : node.output())
-      if (!out.empty() && !values.count(out)) {
+    for (const std::string &out : node.output()) {
+      if (out.empty())
+        continue;
+      auto it = values.find(out);
+      if (it == values.end()) {
         nc.emitError() << "output '" << out << "' was not produced";
         delete body;
         return nullptr;
       }
+      // Computed shapes (Reshape, ConstantOfShape, Range...) can be huge.
+      auto type = dyn_cast<RankedTensorType>(it->second.value.getType());
+      if (std::string why = type ? checkTensorSize(type) : ""; !why.empty()) {
+        nc.emitError() << "output '" << out << "': " << why;
+        delete body;
+        return nullptr;
+      }
+    }
   }
 
   SmallVector<Value> results;
@@ -666,7 +735,15 @@ OwningOpRef<ModuleOp> attnc::importOnnxFile(MLIRContext *ctx, StringRef path,
     emitError(loc) << "cannot read model: " << buffer.getError().message();
     return nullptr;
   }
-  StringRef bytes = (*buffer)->getBuffer();
+  return importOnnxBuffer(ctx, (*buffer)->getBuffer(), path, options);
+}
+
+OwningOpRef<ModuleOp> attnc::importOnnxBuffer(MLIRContext *ctx,
+                                              StringRef bytes, StringRef path,
+                                              const ImportOptions &options) {
+  ctx->loadDialect<attn::AttnDialect, func::FuncDialect, arith::ArithDialect,
+                   tensor::TensorDialect, affine::AffineDialect>();
+  Location loc = FileLineColLoc::get(ctx, path, 0, 0);
   onnx::ModelProto model;
   OnnxFormat format = options.format == OnnxFormat::Auto ? detectFormat(path)
                                                          : options.format;
@@ -696,7 +773,9 @@ OwningOpRef<ModuleOp> attnc::importOnnxFile(MLIRContext *ctx, StringRef path,
     }
     break;
   case OnnxFormat::Text: {
-    onnx::OnnxParser parser(bytes.data());
+    // The parser reads up to a NUL; a buffer need not have one.
+    std::string text = bytes.str();
+    onnx::OnnxParser parser(text.c_str());
     auto status = parser.Parse(model);
     if (!status.IsOK()) {
       emitError(loc) << "cannot parse the ONNX text syntax: "

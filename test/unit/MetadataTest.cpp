@@ -184,9 +184,13 @@ const BadCase kBadCases[] = {
     {"unbound output symbol",
      "attnc-metadata 1\ninput x f32 1 ?n\noutput y f32 1 ?m\n",
      "output 'y' dim 0 uses symbol 'm' that no input binds"},
-    {"expression input dim",
+    {"input expression over an unbound symbol",
      "attnc-metadata 1\ninput x f32 1 =$n,1,+\noutput y f32 1 2\n",
-     "only output dims may be computed"},
+     "input 'x' dim 0 uses symbol 'n' that no input binds"},
+    {"input expression binds nothing",
+     "attnc-metadata 1\ninput x f32 1 ?n\ninput z f32 1 =$n,1,+\n"
+     "output y f32 1 =$z\n",
+     "output 'y' dim 0 uses symbol 'z' that no input binds"},
     {"expression missing operand",
      "attnc-metadata 1\ninput x f32 1 ?n\noutput y f32 1 =$n,+\n",
      "operator '+' lacks operands"},
@@ -263,6 +267,38 @@ TEST_F(MetadataTest, ExpressionDimsRejectNegativeAndZeroDivision) {
   const attnc_tensor *inputs2[] = {zero.get()};
   EXPECT_STATUS_MSG(attnc_session_run(s2.get(), inputs2, 1, &out, 1),
                     ATTNC_STATUS_SHAPE_MISMATCH, "division by zero");
+}
+
+TEST_F(MetadataTest, InputExpressionDimsAreChecked) {
+  // A KV cache: the mask's length must be past + seq (docs/abi.md); the
+  // model's code relies on it.
+  ModelPtr m;
+  ASSERT_EQ(load("attnc-metadata 1\ninput x f32 1 ?past\n"
+                 "input mask f32 1 =$past,$seq,+\ninput s f32 1 ?seq\n"
+                 "output y f32 1 =$past,$seq,+\n",
+                 m),
+            ATTNC_STATUS_OK)
+      << lastError();
+  attnc_tensor_info info;
+  ASSERT_EQ(attnc_model_input_info(m.get(), 1, &info), ATTNC_STATUS_OK);
+  EXPECT_EQ(info.dims[0], -1);
+  EXPECT_STREQ(info.dim_symbols[0], "=$past,$seq,+");
+  SessionPtr session = sessionOk(m.get());
+  TensorPtr x = zeros(ATTNC_DTYPE_F32, {3}), s = zeros(ATTNC_DTYPE_F32, {2});
+  TensorPtr good = zeros(ATTNC_DTYPE_F32, {5}), bad = zeros(ATTNC_DTYPE_F32, {3});
+  attnc_tensor *out = nullptr;
+  const attnc_tensor *ok[] = {x.get(), good.get(), s.get()};
+  ASSERT_EQ(attnc_session_run(session.get(), ok, 3, &out, 1), ATTNC_STATUS_OK)
+      << lastError();
+  EXPECT_EQ(dimsOf(out), (std::vector<int64_t>{5}));
+  attnc_tensor_destroy(out);
+  out = nullptr;
+  const attnc_tensor *wrong[] = {x.get(), bad.get(), s.get()};
+  EXPECT_STATUS_MSG(attnc_session_run(session.get(), wrong, 3, &out, 1),
+                    ATTNC_STATUS_SHAPE_MISMATCH,
+                    "input 'mask' dim 0: expected 5 (=$past,$seq,+ from the "
+                    "other inputs), got 3");
+  EXPECT_EQ(out, nullptr);
 }
 
 TEST_F(MetadataTest, MaximumRankIsAccepted) {

@@ -571,6 +571,42 @@ std::vector<fs::path> findDataSets(const std::string &root) {
 // Benchmark
 //===----------------------------------------------------------------------===//
 
+/// A generated input's dim: --dim for a symbol (default 1); for an `=` dim
+/// (an input the model derives from other inputs, docs/abi.md) its RPN
+/// evaluated over the same values, so that generated inputs are consistent.
+int64_t generatedDim(const char *symbol, const Options &opts) {
+  auto lookup = [&](const std::string &name) {
+    auto it = opts.dims.find(name);
+    return it == opts.dims.end() ? int64_t(1) : it->second;
+  };
+  if (symbol[0] != '=')
+    return lookup(symbol);
+  std::vector<int64_t> stack;
+  std::string text = std::string(symbol + 1) + ",";
+  for (size_t pos = 0, next; (next = text.find(',', pos)) != std::string::npos;
+       pos = next + 1) {
+    std::string tok = text.substr(pos, next - pos);
+    if (tok.size() == 1 && std::strchr("+*/%", tok[0])) {
+      if (stack.size() < 2)
+        return 1; // malformed: the runtime reports it
+      int64_t b = stack.back();
+      stack.pop_back();
+      int64_t &a = stack.back();
+      if (tok[0] == '+')
+        a += b;
+      else if (tok[0] == '*')
+        a *= b;
+      else if (b != 0)
+        a = tok[0] == '/' ? a / b : a % b;
+    } else if (!tok.empty() && tok[0] == '$') {
+      stack.push_back(lookup(tok.substr(1)));
+    } else {
+      stack.push_back(std::strtoll(tok.c_str(), nullptr, 10));
+    }
+  }
+  return stack.empty() ? 1 : stack.back();
+}
+
 std::vector<HostTensor> generateInputs(const Model &m, const Options &opts) {
   std::mt19937 rng(0); // fixed seed: repeatable runs
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -581,10 +617,8 @@ std::vector<HostTensor> generateInputs(const Model &m, const Options &opts) {
     t.type = static_cast<ElementType>(info.dtype);
     for (size_t d = 0; d < info.rank; ++d) {
       int64_t dim = info.dims[d];
-      if (dim < 0) {
-        auto it = opts.dims.find(info.dim_symbols[d]);
-        dim = it == opts.dims.end() ? 1 : it->second;
-      }
+      if (dim < 0)
+        dim = generatedDim(info.dim_symbols[d], opts);
       t.dims.push_back(dim);
     }
     size_t count;

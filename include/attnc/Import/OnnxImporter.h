@@ -43,6 +43,14 @@ mlir::OwningOpRef<mlir::ModuleOp> importOnnxFile(mlir::MLIRContext *context,
                                                  llvm::StringRef path,
                                                  const ImportOptions &options);
 
+/// Imports a model from memory; `name` is the file name used in
+/// diagnostics and to resolve external data (its folder). Used by the
+/// fuzzer (test/fuzz), which must not touch the file system per input.
+mlir::OwningOpRef<mlir::ModuleOp> importOnnxBuffer(mlir::MLIRContext *context,
+                                                   llvm::StringRef bytes,
+                                                   llvm::StringRef name,
+                                                   const ImportOptions &options);
+
 /// One row of the supported-op table (`attnc --list-ops`).
 struct SupportedOp {
   std::string domain;

@@ -131,6 +131,36 @@ struct GatherLowering : public OpConversionPattern<attn::GatherOp> {
     SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, idxExprs, ctx),
                                    rewriter.getMultiDimIdentityMap(rank)};
     Value axisSize = tensor::DimOp::create(rewriter, loc, data, axis);
+    if (dataType.getDimSize(axis) == 0 || dataType.isDynamicDim(axis)) {
+      // An empty axis has no valid index and the clamp below would give -1:
+      // read from one zero row instead of before the buffer's start.
+      SmallVector<OpFoldResult> sizes =
+          tensor::getMixedSizes(rewriter, loc, data);
+      sizes[axis] = rewriter.getIndexAttr(1);
+      Type elemType = dataType.getElementType();
+      Value row = linalg::FillOp::create(
+                      rewriter, loc,
+                      arith::ConstantOp::create(rewriter, loc,
+                                                rewriter.getZeroAttr(elemType))
+                          .getResult(),
+                      tensor::EmptyOp::create(rewriter, loc, sizes, elemType)
+                          .getResult())
+                      .getResult(0);
+      Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      if (!dataType.isDynamicDim(axis)) {
+        data = row;
+        axisSize = one;
+      } else {
+        Value isEmpty = arith::CmpIOp::create(
+            rewriter, loc, arith::CmpIPredicate::eq, axisSize,
+            arith::ConstantIndexOp::create(rewriter, loc, 0));
+        data = arith::SelectOp::create(
+            rewriter, loc, isEmpty,
+            tensor::CastOp::create(rewriter, loc, dataType, row), data);
+        axisSize =
+            arith::SelectOp::create(rewriter, loc, isEmpty, one, axisSize);
+      }
+    }
     auto generic = linalg::GenericOp::create(
         rewriter, loc, type, ValueRange{indices}, ValueRange{init}, maps,
         SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
