@@ -302,6 +302,39 @@ static Value raiseToRank4(PatternRewriter &rewriter, Location loc, Value x,
       loc, RankedTensorType::get(shape, type.getElementType()), x, sizes);
 }
 
+/// `x` ([B, Hkv, T, D]) when `v` is HF's `repeat_kv(x)`: Unsqueeze(2),
+/// Expand to [B, Hkv, n, T, D], Reshape to [B, Hkv * n, T, D]. The fused
+/// op then reads the kv heads directly (grouped-query attention).
+static Value stripRepeatKv(Value v) {
+  auto merge = v.getDefiningOp<ReshapeOp>();
+  if (!merge)
+    return {};
+  auto expand = merge.getInput().getDefiningOp<ExpandOp>();
+  if (!expand)
+    return {};
+  auto split = expand.getInput().getDefiningOp<ReshapeOp>();
+  if (!split)
+    return {};
+  auto x = cast<RankedTensorType>(split.getInput().getType());
+  auto unsqueezed = cast<RankedTensorType>(split.getType());
+  auto expanded = cast<RankedTensorType>(expand.getType());
+  auto out = cast<RankedTensorType>(merge.getType());
+  if (x.getRank() != 4 || unsqueezed.getRank() != 5 ||
+      expanded.getRank() != 5 || out.getRank() != 4)
+    return {};
+  int64_t hkv = x.getDimSize(1), n = expanded.getDimSize(2);
+  if (ShapedType::isDynamic(hkv) || ShapedType::isDynamic(n) ||
+      unsqueezed.getDimSize(1) != hkv || unsqueezed.getDimSize(2) != 1 ||
+      expanded.getDimSize(1) != hkv || out.getDimSize(1) != hkv * n ||
+      !sameDim(x.getDimSize(2), unsqueezed.getDimSize(3)) ||
+      !sameDim(x.getDimSize(2), expanded.getDimSize(3)) ||
+      !sameDim(x.getDimSize(2), out.getDimSize(2)) ||
+      x.getDimSize(3) != out.getDimSize(3) ||
+      x.getDimSize(3) != expanded.getDimSize(4))
+    return {};
+  return split.getInput();
+}
+
 namespace {
 
 struct FuseAttentionPattern : public OpRewritePattern<SoftmaxOp> {
@@ -334,6 +367,16 @@ struct FuseAttentionPattern : public OpRewritePattern<SoftmaxOp> {
       resultType = RankedTensorType::get(
           {batchSize, heads, outType.getDimSize(1), outType.getDimSize(2)},
           outType.getElementType());
+    }
+    // Grouped-query attention: read the kv heads before repeat_kv.
+    if (!m.raisedScores) {
+      Value kvK = stripRepeatKv(k), kvV = stripRepeatKv(v);
+      if (kvK && kvV &&
+          cast<RankedTensorType>(kvK.getType()).getDimSize(1) ==
+              cast<RankedTensorType>(kvV.getType()).getDimSize(1)) {
+        k = kvK;
+        v = kvV;
+      }
     }
     Value keep = m.keepCondition;
     if (keep && !m.keepWhenTrue)

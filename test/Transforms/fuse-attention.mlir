@@ -131,3 +131,27 @@ func.func @scale_after_bias(%q: tensor<2x3x4xf32>, %kt: tensor<2x4x5xf32>, %v: t
   %o = attn.matmul %p, %v : (tensor<2x3x5xf32>, tensor<2x5x4xf32>) -> tensor<2x3x4xf32>
   return %o : tensor<2x3x4xf32>
 }
+
+// -----
+
+// Llama grouped-query attention: K and V go through HF's repeat_kv
+// (Unsqueeze, Expand, Reshape); the fused op reads the 2 kv heads directly.
+// CHECK-LABEL: func.func @llama_gqa
+// CHECK: attn.attention %arg0, %arg1, %arg2 keep %arg3 {mask_fill = -3.40282347E+38 : f32, scale = 2.500000e-01 : f32} : (tensor<1x4x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x1x?x?xi1>) -> tensor<1x4x?x16xf32>
+func.func @llama_gqa(%q: tensor<1x4x?x16xf32>, %k: tensor<1x2x?x16xf32>, %v: tensor<1x2x?x16xf32>, %keep: tensor<1x1x?x?xi1>, %t: index) -> tensor<1x4x?x16xf32> {
+  %c4 = attn.constant dense<4.0> : tensor<f32>
+  %min = attn.constant dense<-3.40282347E+38> : tensor<f32>
+  %k5 = attn.reshape %k[%t] : tensor<1x2x?x16xf32> -> tensor<1x2x1x?x16xf32>
+  %ke = attn.expand %k5[%t] : tensor<1x2x1x?x16xf32> -> tensor<1x2x2x?x16xf32>
+  %kr = attn.reshape %ke[%t] : tensor<1x2x2x?x16xf32> -> tensor<1x4x?x16xf32>
+  %v5 = attn.reshape %v[%t] : tensor<1x2x?x16xf32> -> tensor<1x2x1x?x16xf32>
+  %ve = attn.expand %v5[%t] : tensor<1x2x1x?x16xf32> -> tensor<1x2x2x?x16xf32>
+  %vr = attn.reshape %ve[%t] : tensor<1x2x2x?x16xf32> -> tensor<1x4x?x16xf32>
+  %kt = attn.transpose %kr [0, 1, 3, 2] : tensor<1x4x?x16xf32> -> tensor<1x4x16x?xf32>
+  %s = attn.matmul %q, %kt : (tensor<1x4x?x16xf32>, tensor<1x4x16x?xf32>) -> tensor<1x4x?x?xf32>
+  %d = attn.div %s, %c4 : (tensor<1x4x?x?xf32>, tensor<f32>) -> tensor<1x4x?x?xf32>
+  %w = attn.where %keep, %d, %min : (tensor<1x1x?x?xi1>, tensor<1x4x?x?xf32>, tensor<f32>) -> tensor<1x4x?x?xf32>
+  %p = attn.softmax %w {axis = 3 : i64} : tensor<1x4x?x?xf32>
+  %o = attn.matmul %p, %vr : (tensor<1x4x?x?xf32>, tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32>
+  return %o : tensor<1x4x?x16xf32>
+}
