@@ -14,7 +14,6 @@
 #include "attnc/Transforms/Fusion.h"
 #include "attnc/Transforms/Passes.h"
 
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -179,12 +178,9 @@ struct FuseActivationPattern : public OpRewritePattern<RootOp> {
 struct FuseActivationsPass
     : public attnc::impl::FuseActivationsBase<FuseActivationsPass> {
   void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    populateFuseActivationsPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
-      getOperation()->emitError("attnc-fuse-activations did not converge");
+    if (failed(applyFusionPatterns(getOperation(), populateFuseActivationsPatterns,
+                                   getArgument())))
       signalPassFailure();
-    }
   }
 };
 

@@ -14,7 +14,6 @@
 #include "attnc/Transforms/Fusion.h"
 #include "attnc/Transforms/Passes.h"
 
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <limits>
 
@@ -418,12 +417,9 @@ struct FuseAttentionPattern : public OpRewritePattern<SoftmaxOp> {
 struct FuseAttentionPass
     : public attnc::impl::FuseAttentionBase<FuseAttentionPass> {
   void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    populateFuseAttentionPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
-      getOperation()->emitError("attnc-fuse-attention did not converge");
+    if (failed(applyFusionPatterns(getOperation(), populateFuseAttentionPatterns,
+                                   getArgument())))
       signalPassFailure();
-    }
   }
 };
 

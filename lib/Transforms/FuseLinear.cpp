@@ -8,7 +8,6 @@
 #include "attnc/Transforms/Passes.h"
 
 #include "mlir/IR/Matchers.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace attnc {
 #define GEN_PASS_DEF_FUSELINEAR
@@ -142,12 +141,9 @@ struct FuseGemmLinear : public OpRewritePattern<GemmOp> {
 
 struct FuseLinearPass : public attnc::impl::FuseLinearBase<FuseLinearPass> {
   void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    populateFuseLinearPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
-      getOperation()->emitError("attnc-fuse-linear did not converge");
+    if (failed(applyFusionPatterns(getOperation(), populateFuseLinearPatterns,
+                                   getArgument())))
       signalPassFailure();
-    }
   }
 };
 

@@ -7,7 +7,6 @@
 #include "attnc/Transforms/Fusion.h"
 #include "attnc/Transforms/Passes.h"
 
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace attnc {
 #define GEN_PASS_DEF_FUSENORMALIZATION
@@ -221,12 +220,9 @@ struct FuseLayerNormPattern : public OpRewritePattern<SqrtOp> {
 struct FuseNormalizationPass
     : public attnc::impl::FuseNormalizationBase<FuseNormalizationPass> {
   void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    populateFuseNormalizationPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
-      getOperation()->emitError("attnc-fuse-normalization did not converge");
+    if (failed(applyFusionPatterns(getOperation(), populateFuseNormalizationPatterns,
+                                   getArgument())))
       signalPassFailure();
-    }
   }
 };
 

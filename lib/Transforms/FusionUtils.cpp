@@ -7,6 +7,7 @@
 #include "attnc/Transforms/Fusion.h"
 
 #include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
@@ -48,4 +49,14 @@ SmallVector<std::string> attnc::nodeNames(Location loc) {
   for (StringRef name : names)
     result.push_back(name.str());
   return result;
+}
+
+LogicalResult attnc::applyFusionPatterns(Operation *root,
+                                         void (*populate)(RewritePatternSet &),
+                                         StringRef passName) {
+  RewritePatternSet patterns(root->getContext());
+  populate(patterns);
+  if (succeeded(applyPatternsGreedily(root, std::move(patterns))))
+    return success();
+  return root->emitError() << passName << " did not converge";
 }

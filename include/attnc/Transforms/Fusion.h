@@ -70,6 +70,13 @@ void populateFuseNormalizationPatterns(mlir::RewritePatternSet &patterns);
 void populateFuseActivationsPatterns(mlir::RewritePatternSet &patterns);
 void populateFuseLinearPatterns(mlir::RewritePatternSet &patterns);
 
+/// Runs the patterns `populate` adds greedily on `root`; when they do not
+/// converge, reports it (naming `passName`) and fails.
+mlir::LogicalResult
+applyFusionPatterns(mlir::Operation *root,
+                    void (*populate)(mlir::RewritePatternSet &),
+                    llvm::StringRef passName);
+
 /// Writes the fusion report of `module` (see attnc-fusion-report).
 void printFusionReport(mlir::ModuleOp module, llvm::raw_ostream &os);
 

@@ -403,25 +403,23 @@ void lowering::populateElementwiseMathLoweringPatterns(
     return arith::DivFOp::create(b, l, floatConstant(b, l, x.getType(), 1.0), x)
         .getResult();
   });
+  // sigmoid(x) = 1 / (1 + exp(-x)) and silu(x) = x / (1 + exp(-x)).
+  auto overOnePlusExpNeg = [](OpBuilder &b, Location l, Value x,
+                              bool numeratorIsX) {
+    return inComputeType(b, l, x, [&](Value v) -> Value {
+      Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, v));
+      Value one = floatConstant(b, l, v.getType(), 1.0);
+      return arith::DivFOp::create(b, l, numeratorIsX ? v : one,
+                                   arith::AddFOp::create(b, l, one, e));
+    });
+  };
   addUnary<attn::SigmoidOp>(
-      patterns, [](OpBuilder &b, Location l, Value x, attn::SigmoidOp) {
-        return inComputeType(b, l, x, [&](Value v) -> Value {
-          Type t = v.getType();
-          Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, v));
-          Value one = floatConstant(b, l, t, 1.0);
-          return arith::DivFOp::create(b, l, one,
-                                       arith::AddFOp::create(b, l, one, e));
-        });
+      patterns, [=](OpBuilder &b, Location l, Value x, attn::SigmoidOp) {
+        return overOnePlusExpNeg(b, l, x, /*numeratorIsX=*/false);
       });
   addUnary<attn::SiluOp>(
-      patterns, [](OpBuilder &b, Location l, Value x, attn::SiluOp) {
-        return inComputeType(b, l, x, [&](Value v) -> Value {
-          Type t = v.getType();
-          Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, v));
-          Value one = floatConstant(b, l, t, 1.0);
-          return arith::DivFOp::create(b, l, v,
-                                       arith::AddFOp::create(b, l, one, e));
-        });
+      patterns, [=](OpBuilder &b, Location l, Value x, attn::SiluOp) {
+        return overOnePlusExpNeg(b, l, x, /*numeratorIsX=*/true);
       });
   addUnary<attn::NegOp>(
       patterns, [](OpBuilder &b, Location l, Value x, attn::NegOp) {

@@ -157,6 +157,24 @@ struct LogSoftmaxLowering : public OpConversionPattern<attn::LogSoftmaxOp> {
 };
 
 /// LayerNorm in three linalg ops, accumulating in f32 (f64 for f64):
+/// The rows LayerNorm and RMSNorm normalize: dims `axis..rank-1` of
+/// `input`, accumulated in f32 (or the input's wider float type).
+struct NormalizedRows {
+  NormalizedRows(OpBuilder &b, Value input, int64_t axis) {
+    auto type = cast<RankedTensorType>(input.getType());
+    auto elementType = cast<FloatType>(type.getElementType());
+    acc = elementType.getWidth() > 32 ? elementType
+                                      : cast<FloatType>(b.getF32Type());
+    for (int64_t d = axis; d < type.getRank(); ++d)
+      axes.push_back(d);
+  }
+  Value widen(OpBuilder &b, Location l, Value x) const {
+    return x.getType() == acc ? x : Value(arith::ExtFOp::create(b, l, acc, x));
+  }
+  FloatType acc;
+  SmallVector<int64_t> axes;
+};
+
 /// sum(x); sum((x - mean)^2) (two passes: no cancellation from
 /// E[x^2] - E[x]^2); then (x - mean) * rsqrt(var + eps) * scale + bias.
 struct LayerNormLowering : public OpConversionPattern<attn::LayerNormOp> {
@@ -169,16 +187,12 @@ struct LayerNormLowering : public OpConversionPattern<attn::LayerNormOp> {
     Value input = adaptor.getInput();
     auto type = cast<RankedTensorType>(input.getType());
     auto elementType = cast<FloatType>(type.getElementType());
-    FloatType acc = elementType.getWidth() > 32
-                        ? elementType
-                        : cast<FloatType>(rewriter.getF32Type());
     int64_t rank = type.getRank(), axis = op.getAxis();
-    SmallVector<int64_t> axes;
-    for (int64_t d = axis; d < rank; ++d)
-      axes.push_back(d);
-    auto widen = [&](OpBuilder &b, Location l, Value x) -> Value {
-      return x.getType() == acc ? x
-                                : Value(arith::ExtFOp::create(b, l, acc, x));
+    NormalizedRows rows(rewriter, input, axis);
+    FloatType acc = rows.acc;
+    ArrayRef<int64_t> axes = rows.axes;
+    auto widen = [&](OpBuilder &b, Location l, Value x) {
+      return rows.widen(b, l, x);
     };
     Value zero = zeroOf(rewriter, loc, acc);
     Value count = buildElementCount(rewriter, loc, input, axes, acc);
@@ -261,8 +275,6 @@ struct LayerNormLowering : public OpConversionPattern<attn::LayerNormOp> {
   }
 };
 
-} // namespace
-
 /// x * rsqrt(sum(x^2) / n + eps) * scale: one reduction over the rows,
 /// then one elementwise pass.
 struct RmsNormLowering : public OpConversionPattern<attn::RmsNormOp> {
@@ -275,16 +287,12 @@ struct RmsNormLowering : public OpConversionPattern<attn::RmsNormOp> {
     Value input = adaptor.getInput();
     auto type = cast<RankedTensorType>(input.getType());
     auto elementType = cast<FloatType>(type.getElementType());
-    FloatType acc = elementType.getWidth() > 32
-                        ? elementType
-                        : cast<FloatType>(rewriter.getF32Type());
     int64_t rank = type.getRank(), axis = op.getAxis();
-    SmallVector<int64_t> axes;
-    for (int64_t d = axis; d < rank; ++d)
-      axes.push_back(d);
-    auto widen = [&](OpBuilder &b, Location l, Value x) -> Value {
-      return x.getType() == acc ? x
-                                : Value(arith::ExtFOp::create(b, l, acc, x));
+    NormalizedRows rows(rewriter, input, axis);
+    FloatType acc = rows.acc;
+    ArrayRef<int64_t> axes = rows.axes;
+    auto widen = [&](OpBuilder &b, Location l, Value x) {
+      return rows.widen(b, l, x);
     };
     Value count = buildElementCount(rewriter, loc, input, axes, acc);
     Value sumSq = buildReduction(
@@ -330,6 +338,8 @@ struct RmsNormLowering : public OpConversionPattern<attn::RmsNormOp> {
     return success();
   }
 };
+
+} // namespace
 
 void lowering::populateNormalizationLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<SoftmaxLowering, LogSoftmaxLowering, LayerNormLowering,
