@@ -99,15 +99,28 @@ struct Product {
   SmallVector<AffineExpr> factors;
 };
 
-void addFactors(AffineExpr e, Product &p) {
+/// Adds the factors of `e` to `p`. A symbol derived as a product (the
+/// `batch * heads` of a `[B * H, -1, D]` Reshape) is expanded into its
+/// factors, so that it cancels against those factors in another shape.
+void addFactors(DimSymbols &symbols, AffineExpr e, Product &p,
+                int depth = 0) {
+  if (auto s = dyn_cast<AffineSymbolExpr>(e)) {
+    Dim d = symbols.resolve(Dim::symbol(s.getPosition()));
+    AffineExpr def = symbols.definitionOf(d);
+    if (def && def.getKind() == AffineExprKind::Mul && depth < 16) {
+      addFactors(symbols, def, p, depth + 1);
+      return;
+    }
+    e = symbols.expr(d);
+  }
   if (auto c = dyn_cast<AffineConstantExpr>(e)) {
     p.constant *= c.getValue();
     return;
   }
   if (auto bin = dyn_cast<AffineBinaryOpExpr>(e);
       bin && bin.getKind() == AffineExprKind::Mul) {
-    addFactors(bin.getLHS(), p);
-    addFactors(bin.getRHS(), p);
+    addFactors(symbols, bin.getLHS(), p, depth);
+    addFactors(symbols, bin.getRHS(), p, depth);
     return;
   }
   p.factors.push_back(e);
@@ -119,9 +132,9 @@ Dim divideProducts(DimSymbols &symbols, ArrayRef<Dim> total,
                    ArrayRef<Dim> part) {
   Product t, q;
   for (Dim d : total)
-    addFactors(symbols.expr(d), t);
+    addFactors(symbols, symbols.expr(d), t);
   for (Dim d : part)
-    addFactors(symbols.expr(d), q);
+    addFactors(symbols, symbols.expr(d), q);
   for (AffineExpr f : q.factors) {
     auto it = llvm::find(t.factors, f);
     if (it == t.factors.end()) {
