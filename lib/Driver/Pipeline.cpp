@@ -203,8 +203,11 @@ LogicalResult attnc::compileModule(ModuleOp module,
     if (failed(runStage(module, pm)))
       return failure();
   }
-  if (options.fusionReport)
+  if (options.fusionReport) {
     printFusionReport(module, llvm::outs());
+    // Before any `-o -` output, which goes through its own stream.
+    llvm::outs().flush();
+  }
   if (options.emit == EmitKind::Attn)
     return writeText(outputPath, [&](raw_ostream &os) { module.print(os); });
   {
