@@ -54,6 +54,35 @@ static bool sameDim(int64_t a, int64_t b) {
   return a == b || (ShapedType::isDynamic(a) && ShapedType::isDynamic(b));
 }
 
+/// True when `value` is computed from a MatMul through the ops the
+/// scores path may contain (scale, masks, reshapes): the scores operand of
+/// a mask Add, as opposed to the mask.
+static bool fromScores(Value value, int depth = 0) {
+  Operation *def = value.getDefiningOp();
+  if (!def || depth > 8)
+    return false;
+  if (isa<MatMulOp>(def))
+    return true;
+  if (!isa<AddOp, WhereOp, MulOp, DivOp, ReshapeOp>(def))
+    return false;
+  return llvm::any_of(def->getOperands(), [&](Value operand) {
+    return fromScores(operand, depth + 1);
+  });
+}
+
+/// The operand of the mask Add `add` that carries the scores: of the
+/// result's type, not a constant, and computed from a MatMul (the left one
+/// when both qualify).
+static Value scoresOperand(AddOp add) {
+  auto qualifies = [&](Value v) {
+    return v.getType() == add.getType() && !getScalarConstant(v);
+  };
+  Value lhs = add.getLhs(), rhs = add.getRhs();
+  if (qualifies(lhs) && qualifies(rhs) && !fromScores(lhs) && fromScores(rhs))
+    return rhs;
+  return qualifies(lhs) ? lhs : rhs;
+}
+
 static std::string opName(Operation *op) {
   return op->getName().getStringRef().str();
 }
@@ -130,11 +159,7 @@ FailureOr<AttentionMatch> attnc::matchAttention(SoftmaxOp softmax,
                   "softmax in a way attention cannot absorb");
     }
     if (auto add = dyn_cast<AddOp>(def)) {
-      Value lhs = add.getLhs(), rhs = add.getRhs();
-      // The scores are the operand with the result's type that is not a
-      // constant; prefer the left one when both qualify.
-      bool lhsChain = lhs.getType() == add.getType() && !getScalarConstant(lhs);
-      cur = lhsChain ? lhs : rhs;
+      cur = scoresOperand(add);
       if (cur.getType() != add.getType())
         return fail("the additive mask broadcasts the scores to a larger "
                     "shape");
@@ -194,10 +219,8 @@ FailureOr<AttentionMatch> attnc::matchAttention(SoftmaxOp softmax,
       continue;
     }
     auto add = cast<AddOp>(op);
-    bool lhsChain = add.getLhs().getType() == add.getType() &&
-                    !getScalarConstant(add.getLhs());
-    Value mask = lhsChain ? add.getRhs() : add.getLhs();
-    m.biases.push_back(mask);
+    Value scores = scoresOperand(add);
+    m.biases.push_back(scores == add.getLhs() ? add.getRhs() : add.getLhs());
     state = kBias;
   }
 

@@ -155,3 +155,18 @@ func.func @llama_gqa(%q: tensor<1x4x?x16xf32>, %k: tensor<1x2x?x16xf32>, %v: ten
   %o = attn.matmul %p, %vr : (tensor<1x4x?x?xf32>, tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32>
   return %o : tensor<1x4x?x16xf32>
 }
+
+// -----
+
+// A full-size additive mask on the left of the Add (mask + scores): the
+// scores are the operand computed from Q·Kᵀ.
+// CHECK-LABEL: func.func @full_mask_first
+// CHECK: attn.attention %arg0, %arg1, %arg2 bias %arg3 {scale = 1.000000e+00 : f32}
+func.func @full_mask_first(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x4xf32>, %mask: tensor<2x3x5xf32>) -> tensor<2x3x4xf32> {
+  %kt = attn.transpose %k [0, 2, 1] : tensor<2x5x4xf32> -> tensor<2x4x5xf32>
+  %s = attn.matmul %q, %kt : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<2x3x5xf32>
+  %a = attn.add %mask, %s : (tensor<2x3x5xf32>, tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %p = attn.softmax %a {axis = 2 : i64} : tensor<2x3x5xf32>
+  %o = attn.matmul %p, %v : (tensor<2x3x5xf32>, tensor<2x5x4xf32>) -> tensor<2x3x4xf32>
+  return %o : tensor<2x3x4xf32>
+}
