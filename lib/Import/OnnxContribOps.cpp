@@ -333,9 +333,9 @@ LogicalResult importMultiHeadAttention(NodeContext &nc) {
   return success();
 }
 
-/// com.microsoft SkipLayerNormalization: LayerNorm(input + skip + bias) over
-/// the last axis; optional outputs mean, inv_std_var and the sum.
-LogicalResult importSkipLayerNorm(NodeContext &nc) {
+/// input + skip (+ bias at input `biasIndex`): the residual sum that the
+/// Skip(Simplified)LayerNormalization ops normalize over the last dim.
+FailureOr<OnnxValue> skipSum(NodeContext &nc, unsigned biasIndex) {
   if (failed(requireInputs(nc, 3)))
     return failure();
   const OnnxValue &x = nc.input(0), &skip = nc.input(1),
@@ -349,13 +349,23 @@ LogicalResult importSkipLayerNorm(NodeContext &nc) {
   auto sum = build::add(nc, x, skip);
   if (failed(sum))
     return failure();
-  if (nc.hasInput(4)) {
-    sum = build::add(nc, *sum, nc.input(4));
+  if (nc.hasInput(biasIndex)) {
+    sum = build::add(nc, *sum, nc.input(biasIndex));
     if (failed(sum))
       return failure();
   }
   if (sum->shape.size() != x.shape.size())
     return nc.emitError() << "skip and bias must broadcast to the input";
+  return sum;
+}
+
+/// com.microsoft SkipLayerNormalization: LayerNorm(input + skip + bias) over
+/// the last axis; optional outputs mean, inv_std_var and the sum.
+LogicalResult importSkipLayerNorm(NodeContext &nc) {
+  auto sum = skipSum(nc, 4);
+  if (failed(sum))
+    return failure();
+  const OnnxValue &x = nc.input(0), &gamma = nc.input(2);
   int64_t axis = x.shape.size() - 1;
   // gamma and beta are [hidden] vectors over the normalized last dim.
   auto checkVector = [&](StringRef what, const OnnxValue &v) {
@@ -530,26 +540,10 @@ LogicalResult importSimplifiedLayerNorm(NodeContext &nc) {
 /// com.microsoft SkipSimplifiedLayerNormalization: RMSNorm(input + skip +
 /// bias) over the last dim.
 LogicalResult importSkipSimplifiedLayerNorm(NodeContext &nc) {
-  if (failed(requireInputs(nc, 3)))
-    return failure();
-  const OnnxValue &x = nc.input(0), &skip = nc.input(1),
-                  &gamma = nc.input(2);
-  if (failed(requireFloat(nc, "input", x)) ||
-      failed(checkSameElementType(nc, x, skip)) ||
-      failed(checkSameElementType(nc, x, gamma)))
-    return failure();
-  if (x.shape.size() < 2)
-    return nc.emitError() << "input must have rank >= 2";
-  auto sum = build::add(nc, x, skip);
+  auto sum = skipSum(nc, 3);
   if (failed(sum))
     return failure();
-  if (nc.hasInput(3)) {
-    sum = build::add(nc, *sum, nc.input(3));
-    if (failed(sum))
-      return failure();
-  }
-  if (sum->shape.size() != x.shape.size())
-    return nc.emitError() << "skip and bias must broadcast to the input";
+  const OnnxValue &x = nc.input(0), &gamma = nc.input(2);
   auto r = rmsNorm(nc, *sum, gamma, x.shape.size() - 1,
                    floatAttr(nc, "epsilon", 1e-12f));
   if (failed(r))
