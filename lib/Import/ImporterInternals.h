@@ -123,6 +123,9 @@ public:
   /// True when input `i` is present (ONNX allows empty names for
   /// optional inputs).
   bool hasInput(size_t i) const;
+  /// True when output `i` is present (ONNX allows empty names for unused
+  /// optional outputs).
+  bool hasOutput(int i) const;
   const OnnxValue &input(size_t i);
   void setOutput(size_t i, OnnxValue value);
   /// The value already set for output `i`, or null.
@@ -130,6 +133,7 @@ public:
 
   const onnx::AttributeProto *attr(llvm::StringRef name) const;
   int64_t intAttr(llvm::StringRef name, int64_t defaultValue) const;
+  float floatAttr(llvm::StringRef name, float defaultValue) const;
   std::optional<std::vector<int64_t>> intsAttr(llvm::StringRef name) const;
 
   /// Emits an error naming the node, its op type and opset.

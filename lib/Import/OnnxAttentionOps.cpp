@@ -100,14 +100,7 @@ FailureOr<OnnxValue> attention::maskScores(NodeContext &nc,
 
 namespace {
 
-float floatAttr(NodeContext &nc, StringRef name, float defaultValue) {
-  const onnx::AttributeProto *a = nc.attr(name);
-  return a ? a->f() : defaultValue;
-}
 
-bool hasOutput(NodeContext &nc, int i) {
-  return nc.node.output_size() > i && !nc.node.output(i).empty();
-}
 
 LogicalResult importAttention(NodeContext &nc) {
   if (failed(requireInputs(nc, 3)))
@@ -172,9 +165,9 @@ LogicalResult importAttention(NodeContext &nc) {
     k = *ck;
     v = *cv;
   }
-  if (hasOutput(nc, 1))
+  if (nc.hasOutput(1))
     nc.setOutput(1, k);
-  if (hasOutput(nc, 2))
+  if (nc.hasOutput(2))
     nc.setOutput(2, v);
   Dim seq = q.shape[2], total = k.shape[2];
 
@@ -185,7 +178,7 @@ LogicalResult importAttention(NodeContext &nc) {
   if (failed(vr))
     return failure();
 
-  double scale = nc.attr("scale") ? floatAttr(nc, "scale", 1.0f)
+  double scale = nc.attr("scale") ? nc.floatAttr("scale", 1.0f)
                                   : 1.0 / std::sqrt(double(headSize.size));
   OnnxValue kt = build::transpose(nc, *kr, {0, 1, 3, 2});
   auto scores = build::matmul(nc, q, kt);
@@ -262,7 +255,7 @@ LogicalResult importAttention(NodeContext &nc) {
   }
   if (mode == 1)
     qk = *scores;
-  float softcap = floatAttr(nc, "softcap", 0.0f);
+  float softcap = nc.floatAttr("softcap", 0.0f);
   if (softcap > 0) {
     auto d = build::mul(nc, *scores, build::scalar(nc, q, 1.0 / softcap));
     if (failed(d))
@@ -280,7 +273,7 @@ LogicalResult importAttention(NodeContext &nc) {
   if (failed(y))
     return failure();
   nc.setOutput(0, rank == 3 ? attention::mergeHeads(nc, *y) : *y);
-  if (hasOutput(nc, 3))
+  if (nc.hasOutput(3))
     nc.setOutput(3, qk);
   return success();
 }

@@ -22,14 +22,7 @@ using namespace attnc::import;
 
 namespace {
 
-float floatAttr(NodeContext &nc, StringRef name, float defaultValue) {
-  const onnx::AttributeProto *a = nc.attr(name);
-  return a ? a->f() : defaultValue;
-}
 
-bool hasOutput(NodeContext &nc, int i) {
-  return nc.node.output_size() > i && !nc.node.output(i).empty();
-}
 
 LogicalResult requireFloat(NodeContext &nc, StringRef what,
                            const OnnxValue &v) {
@@ -98,10 +91,10 @@ FailureOr<OnnxValue> attend(NodeContext &nc, const OnnxValue &q,
                             std::optional<OnnxValue> keep,
                             std::optional<OnnxValue> attnBias, Dim past) {
   Dim headSize = nc.symbols().resolve(q.shape[3]);
-  double scale = nc.attr("scale") && floatAttr(nc, "scale", 0) != 0
-                     ? floatAttr(nc, "scale", 1.0f)
+  double scale = nc.attr("scale") && nc.floatAttr("scale", 0) != 0
+                     ? nc.floatAttr("scale", 1.0f)
                      : 1.0 / std::sqrt(double(headSize.size));
-  double filter = floatAttr(nc, "mask_filter_value", -10000.0f);
+  double filter = nc.floatAttr("mask_filter_value", -10000.0f);
   auto scores =
       build::matmul(nc, q, build::transpose(nc, k, {0, 1, 3, 2}));
   if (failed(scores))
@@ -214,7 +207,7 @@ LogicalResult importContribAttention(NodeContext &nc) {
     k = *ck;
     v = *cv;
   }
-  if (hasOutput(nc, 1)) {
+  if (nc.hasOutput(1)) {
     SymShape stacked = {Dim::fixed(1)};
     stacked.append(k.shape.begin(), k.shape.end());
     auto present = build::concat(nc,
@@ -249,7 +242,7 @@ LogicalResult importMultiHeadAttention(NodeContext &nc) {
   if (nc.hasInput(8) || nc.hasInput(9))
     return nc.emitError() << "past_sequence_length and cache_indirection "
                              "inputs are not supported";
-  if (hasOutput(nc, 3))
+  if (nc.hasOutput(3))
     return nc.emitError() << "the qk output is not supported";
   OnnxValue q = nc.input(0), k = nc.input(1), v = nc.input(2);
   if (failed(requireFloat(nc, "query", q)) ||
@@ -312,9 +305,9 @@ LogicalResult importMultiHeadAttention(NodeContext &nc) {
     kk = *ck;
     vv = *cv;
   }
-  if (hasOutput(nc, 1))
+  if (nc.hasOutput(1))
     nc.setOutput(1, kk);
-  if (hasOutput(nc, 2))
+  if (nc.hasOutput(2))
     nc.setOutput(2, vv);
   std::optional<OnnxValue> keep, bias;
   if (nc.hasInput(4)) {
@@ -385,14 +378,14 @@ LogicalResult importSkipLayerNorm(NodeContext &nc) {
       return failure();
     beta = nc.input(3).value;
   }
-  float epsilon = floatAttr(nc, "epsilon", 1e-12f);
+  float epsilon = nc.floatAttr("epsilon", 1e-12f);
   OpBuilder &b = nc.builder();
   OnnxValue y = *sum;
   y.value = attn::LayerNormOp::create(
       b, nc.loc, sum->value.getType(), sum->value, gamma.value, beta,
       b.getI64IntegerAttr(axis), b.getF32FloatAttr(epsilon));
   nc.setOutput(0, y);
-  if (hasOutput(nc, 1) || hasOutput(nc, 2)) {
+  if (nc.hasOutput(1) || nc.hasOutput(2)) {
     OnnxValue mean =
         build::reduce(nc, attn::ReduceKind::mean, *sum, {axis}, true);
     auto centered = build::sub(nc, *sum, mean);
@@ -469,7 +462,7 @@ LogicalResult importFusedMatMul(NodeContext &nc) {
   auto y = build::matmul(nc, a, b);
   if (failed(y))
     return failure();
-  float alpha = floatAttr(nc, "alpha", 1.0f);
+  float alpha = nc.floatAttr("alpha", 1.0f);
   if (alpha != 1.0f) {
     y = build::mul(nc, *y, build::scalar(nc, *y, alpha));
     if (failed(y))
@@ -529,7 +522,7 @@ LogicalResult importSimplifiedLayerNorm(NodeContext &nc) {
                           << rank;
   if (axis < 0)
     axis += rank;
-  auto r = rmsNorm(nc, x, scale, axis, floatAttr(nc, "epsilon", 1e-5f));
+  auto r = rmsNorm(nc, x, scale, axis, nc.floatAttr("epsilon", 1e-5f));
   if (failed(r))
     return failure();
   nc.setOutput(0, r->first);
@@ -545,11 +538,11 @@ LogicalResult importSkipSimplifiedLayerNorm(NodeContext &nc) {
     return failure();
   const OnnxValue &x = nc.input(0), &gamma = nc.input(2);
   auto r = rmsNorm(nc, *sum, gamma, x.shape.size() - 1,
-                   floatAttr(nc, "epsilon", 1e-12f));
+                   nc.floatAttr("epsilon", 1e-12f));
   if (failed(r))
     return failure();
   nc.setOutput(0, r->first);
-  if (hasOutput(nc, 1))
+  if (nc.hasOutput(1))
     return nc.emitError() << "the mean output is not defined for RMS "
                              "normalization";
   nc.setOutput(2, r->second);
@@ -618,14 +611,14 @@ LogicalResult importEmbedLayerNorm(NodeContext &nc) {
   if (sum->shape.size() != 3)
     return nc.emitError() << "the embeddings do not add up to [batch, "
                              "sequence, hidden]";
-  float epsilon = floatAttr(nc, "epsilon", 1e-12f);
+  float epsilon = nc.floatAttr("epsilon", 1e-12f);
   OpBuilder &b = nc.builder();
   OnnxValue y = *sum;
   y.value = attn::LayerNormOp::create(
       b, nc.loc, sum->value.getType(), sum->value, gamma.value, beta.value,
       b.getI64IntegerAttr(2), b.getF32FloatAttr(epsilon));
   nc.setOutput(0, y);
-  if (hasOutput(nc, 1)) {
+  if (nc.hasOutput(1)) {
     if (!nc.hasInput(7))
       return nc.emitError() << "the mask_index output needs the mask input";
     OnnxValue mask = build::castTo(nc, nc.input(7), onnx::TensorProto::INT32);

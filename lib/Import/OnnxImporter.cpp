@@ -639,6 +639,15 @@ int64_t NodeContext::intAttr(StringRef name, int64_t defaultValue) const {
   return a ? a->i() : defaultValue;
 }
 
+float NodeContext::floatAttr(StringRef name, float defaultValue) const {
+  const onnx::AttributeProto *a = attr(name);
+  return a ? a->f() : defaultValue;
+}
+
+bool NodeContext::hasOutput(int i) const {
+  return node.output_size() > i && !node.output(i).empty();
+}
+
 std::optional<std::vector<int64_t>>
 NodeContext::intsAttr(StringRef name) const {
   const onnx::AttributeProto *a = attr(name);

@@ -81,10 +81,6 @@ LogicalResult importSoftmaxLike(NodeContext &nc) {
   return success();
 }
 
-static float floatAttr(NodeContext &nc, StringRef name, float defaultValue) {
-  const onnx::AttributeProto *a = nc.attr(name);
-  return a ? a->f() : defaultValue;
-}
 
 /// Checks that `operand` broadcasts to `target` (aligned right; a static 1
 /// stretches) and unifies the dims that must be equal.
@@ -109,10 +105,6 @@ static LogicalResult checkBroadcastsTo(NodeContext &nc, StringRef what,
   return success();
 }
 
-/// True when output `i` of the node is present and used.
-static bool hasOutput(NodeContext &nc, int i) {
-  return nc.node.output_size() > i && !nc.node.output(i).empty();
-}
 
 LogicalResult importLayerNorm(NodeContext &nc) {
   if (failed(requireInputs(nc, 2)))
@@ -144,7 +136,7 @@ LogicalResult importLayerNorm(NodeContext &nc) {
       return failure();
     bias = b.value;
   }
-  float epsilon = floatAttr(nc, "epsilon", 1e-5f);
+  float epsilon = nc.floatAttr("epsilon", 1e-5f);
   OpBuilder &builder = nc.builder();
   OnnxValue y = x;
   y.value = attn::LayerNormOp::create(builder, nc.loc, type, x.value,
@@ -152,7 +144,7 @@ LogicalResult importLayerNorm(NodeContext &nc) {
                                       builder.getI64IntegerAttr(axis),
                                       builder.getF32FloatAttr(epsilon));
   nc.setOutput(0, y);
-  if (!hasOutput(nc, 1) && !hasOutput(nc, 2))
+  if (!nc.hasOutput(1) && !nc.hasOutput(2))
     return success(); // stash_type only matters for Mean and InvStdDev.
 
   // Mean and InvStdDev (training graphs and the node tests): computed
@@ -229,8 +221,8 @@ LogicalResult importGemm(NodeContext &nc) {
   OpBuilder &builder = nc.builder();
   out.value = attn::GemmOp::create(
       builder, nc.loc, nc.tensorType(out.shape, elementType), a.value,
-      b.value, c, builder.getF32FloatAttr(floatAttr(nc, "alpha", 1.0f)),
-      builder.getF32FloatAttr(floatAttr(nc, "beta", 1.0f)),
+      b.value, c, builder.getF32FloatAttr(nc.floatAttr("alpha", 1.0f)),
+      builder.getF32FloatAttr(nc.floatAttr("beta", 1.0f)),
       transA ? builder.getUnitAttr() : nullptr,
       transB ? builder.getUnitAttr() : nullptr);
   nc.setOutput(0, out);
