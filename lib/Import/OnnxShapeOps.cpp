@@ -511,8 +511,9 @@ LogicalResult importSplit(NodeContext &nc) {
   DimSymbols &s = nc.symbols();
   int64_t n = nc.node.output_size();
   SmallVector<Dim> parts;
-  if (nc.opset < 13 && nc.intsAttr("split")) {
-    for (int64_t v : *nc.intsAttr("split"))
+  std::optional<std::vector<int64_t>> splitAttr = nc.intsAttr("split");
+  if (nc.opset < 13 && splitAttr) {
+    for (int64_t v : *splitAttr)
       parts.push_back(Dim::fixed(v));
   } else if (nc.opset >= 13 && nc.hasInput(1)) {
     auto k = nc.knownInput(1, "split");
