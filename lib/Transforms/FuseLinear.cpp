@@ -23,19 +23,11 @@ static Operation *soleUser(Value value) {
   return value.hasOneUse() ? *value.user_begin() : nullptr;
 }
 
-/// The operand of the binary `op` that is not `value`.
-static Value otherOperand(Operation *op, Value value) {
-  return op->getOperand(0) == value ? op->getOperand(1) : op->getOperand(0);
-}
-
-/// A constant bias of `n` elements: `[N]`, or `[1, ..., 1, N]`.
+/// A constant bias vector of `n` elements (`[N]`).
 static bool isBiasVector(Value value, int64_t n) {
-  if (!matchPattern(value, m_Constant()))
-    return false;
   auto type = cast<RankedTensorType>(value.getType());
-  if (type.getRank() != 1 || type.getDimSize(0) != n)
-    return false;
-  return true;
+  return type.getRank() == 1 && type.getDimSize(0) == n &&
+         matchPattern(value, m_Constant());
 }
 
 namespace {
@@ -56,7 +48,7 @@ void extendEpilogue(LinearMatch &match, int64_t n) {
   if (!match.bias)
     if (auto add = dyn_cast_if_present<AddOp>(soleUser(match.result))) {
       Value other = otherOperand(add, match.result);
-      if (add.getType() == type && isBiasVector(other, n)) {
+      if (other && isBiasVector(other, n)) {
         match.bias = other;
         match.absorbed.push_back(add);
         match.result = add.getResult();
@@ -78,8 +70,7 @@ void extendEpilogue(LinearMatch &match, int64_t n) {
   }
   if (auto add = dyn_cast_if_present<AddOp>(soleUser(match.result))) {
     Value other = otherOperand(add, match.result);
-    if (add.getType() == type && other.getType() == type &&
-        other != match.result) {
+    if (other && other.getType() == type && other != match.result) {
       match.residual = other;
       match.absorbed.push_back(add);
       match.result = add.getResult();

@@ -29,18 +29,6 @@ static std::optional<int64_t> trailingMean(ReduceOp reduce) {
   return axes.front();
 }
 
-/// `operand` of the elementwise `op` that is not `chain`, if `op` is a
-/// binary op with `chain` as one operand of the result's type.
-static Value otherOperand(Operation *op, Value chain) {
-  if (op->getNumOperands() != 2 || op->getResult(0).getType() != chain.getType())
-    return {};
-  if (op->getOperand(0) == chain)
-    return op->getOperand(1);
-  if (op->getOperand(1) == chain)
-    return op->getOperand(0);
-  return {};
-}
-
 /// True when `param` (gamma or beta) is exactly the normalized dims.
 static bool fitsNormalizedDims(Value param, RankedTensorType input,
                                int64_t axis) {

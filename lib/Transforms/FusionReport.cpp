@@ -55,18 +55,19 @@ void attnc::printFusionReport(ModuleOp module, raw_ostream &os) {
       return;
     ++totals[kind];
     std::string label = kind.str();
-    // An activation in a linear epilogue is still one fused activation.
-    if (auto linear = dyn_cast<LinearOp>(op);
-        linear && linear.getActivation() != Activation::none) {
-      StringRef act = stringifyActivation(linear.getActivation());
-      if (act != "relu")
-        ++totals[act];
-      label += "+" + act.str();
+    if (auto linear = dyn_cast<LinearOp>(op)) {
+      // An activation in a linear epilogue is still one fused activation.
+      if (linear.getActivation() != Activation::none) {
+        StringRef act = stringifyActivation(linear.getActivation());
+        if (act != "relu")
+          ++totals[act];
+        label += "+" + act.str();
+      }
+      if (linear.getBias())
+        label += "+bias";
+      if (linear.getResidual())
+        label += "+residual";
     }
-    if (auto linear = dyn_cast<LinearOp>(op))
-      label += linear.getBias() ? "+bias" : "";
-    if (auto linear = dyn_cast<LinearOp>(op))
-      label += linear.getResidual() ? "+residual" : "";
     size_t nodes = nodeNames(op->getLoc()).size();
     os << "  fused " << label << " (" << nodes << " node"
        << (nodes == 1 ? "" : "s") << "): " << joinNames(op->getLoc()) << "\n";

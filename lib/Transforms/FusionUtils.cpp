@@ -22,6 +22,17 @@ std::optional<double> attnc::getScalarConstant(Value value) {
   return std::nullopt;
 }
 
+Value attnc::otherOperand(Operation *op, Value chain) {
+  if (op->getNumOperands() != 2 ||
+      op->getResult(0).getType() != chain.getType())
+    return {};
+  if (op->getOperand(0) == chain)
+    return op->getOperand(1);
+  if (op->getOperand(1) == chain)
+    return op->getOperand(0);
+  return {};
+}
+
 Location attnc::fusedLocation(MLIRContext *ctx, ArrayRef<Operation *> ops,
                               StringRef kind) {
   SmallVector<Location> locs;

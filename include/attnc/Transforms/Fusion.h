@@ -24,9 +24,14 @@
 
 namespace attnc {
 
-/// The scalar value of a constant splat with at most one element per dim
-/// (rank 0, or every dim 1), or of any splat of `like`'s type.
+/// The value of a float constant splat of any shape. Callers check that
+/// the splat does not broadcast what it is combined with.
 std::optional<double> getScalarConstant(mlir::Value value);
+
+/// The operand of the binary elementwise `op` that is not `chain`, if
+/// `chain` is one of its operands and has the result's type (so `op` does
+/// not broadcast it); null otherwise.
+mlir::Value otherOperand(mlir::Operation *op, mlir::Value chain);
 
 /// A location naming every op in `ops` (their own locations fused), tagged
 /// with `kind` so that the report can tell fused regions apart.
