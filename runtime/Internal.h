@@ -15,6 +15,8 @@
 
 #include "attnc-c/runtime.h"
 
+#include "Workspace.h"
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -115,6 +117,8 @@ bool parseMetadata(const char *text, Metadata &out, std::string &error);
 
 using attnc_model_run_fn = int32_t (*)(void **);
 using attnc_model_set_num_threads_fn = void (*)(int32_t);
+using attnc_model_set_allocator_fn = void (*)(void *(*)(size_t),
+                                              void (*)(void *));
 
 struct attnc_model {
   void *handle = nullptr; // from dlopen
@@ -142,6 +146,8 @@ struct attnc_tensor {
 struct attnc_session {
   attnc_model *model = nullptr;
   int32_t numThreads = 0;
+  /// The intermediate buffers the model allocates, kept between runs.
+  attnc::rt::Workspace workspace;
   /// Set while attnc_session_run executes, to report (rather than corrupt
   /// the scratch buffers on) concurrent use of one session.
   std::atomic<bool> running{false};

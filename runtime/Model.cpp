@@ -160,6 +160,11 @@ extern "C" ATTNC_API attnc_status attnc_model_load(const char *path,
     model->run = reinterpret_cast<attnc_model_run_fn>(run);
     model->setNumThreads = reinterpret_cast<attnc_model_set_num_threads_fn>(
         dlsym(handle, "attnc_model_set_num_threads"));
+    // Optional (docs/abi.md): route the model's buffers through the
+    // sessions' workspaces. Models built before the hook existed use libc.
+    if (auto setAllocator = reinterpret_cast<attnc_model_set_allocator_fn>(
+            dlsym(handle, "attnc_model_set_allocator")))
+      setAllocator(workspaceMalloc, workspaceFree);
     model->path = file;
     model->handle = handle;
     closer.handle = nullptr;

@@ -252,7 +252,11 @@ attnc_status runImpl(attnc_session &session, const attnc_tensor *const *inputs,
   // before every run: sessions with different counts may share a thread.
   if (session.model->setNumThreads)
     session.model->setNumThreads(session.numThreads);
-  int32_t rc = session.model->run(session.args.data());
+  int32_t rc;
+  {
+    WorkspaceScope scope(&session.workspace);
+    rc = session.model->run(session.args.data());
+  }
   if (rc != 0)
     return fail(ATTNC_STATUS_MODEL_ERROR, "model '" + session.model->path +
                                               "': attnc_model_run returned " +
@@ -289,4 +293,39 @@ extern "C" ATTNC_API attnc_status attnc_session_run(
     }
   }
   return status;
+}
+
+extern "C" ATTNC_API attnc_status
+attnc_session_memory_stats(const attnc_session *session,
+                           attnc_memory_stats *out) {
+  static const char *fn = "attnc_session_memory_stats";
+  if (!session || !out)
+    return fail(ATTNC_STATUS_INVALID_ARGUMENT,
+                std::string(fn) + ": session or out is NULL");
+  if (out->struct_size < sizeof(attnc_memory_stats))
+    return fail(ATTNC_STATUS_INVALID_ARGUMENT,
+                std::string(fn) + ": out->struct_size is " +
+                    std::to_string(out->struct_size) + ", expected at least " +
+                    std::to_string(sizeof(attnc_memory_stats)));
+  if (session->running.load(std::memory_order_acquire))
+    return fail(ATTNC_STATUS_INVALID_ARGUMENT,
+                std::string(fn) + ": session is running on another thread");
+  out->peak_bytes = session->workspace.peakBytes();
+  out->last_run_peak_bytes = session->workspace.lastRunPeakBytes();
+  out->cached_bytes = session->workspace.cachedBytes();
+  return ATTNC_STATUS_OK;
+}
+
+extern "C" ATTNC_API attnc_status
+attnc_session_release_memory(attnc_session *session) {
+  static const char *fn = "attnc_session_release_memory";
+  if (!session)
+    return fail(ATTNC_STATUS_INVALID_ARGUMENT,
+                std::string(fn) + ": session is NULL");
+  if (session->running.exchange(true, std::memory_order_acquire))
+    return fail(ATTNC_STATUS_INVALID_ARGUMENT,
+                std::string(fn) + ": session is running on another thread");
+  RunGuard guard{session->running};
+  session->workspace.release();
+  return ATTNC_STATUS_OK;
 }

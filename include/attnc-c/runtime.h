@@ -244,6 +244,36 @@ ATTNC_API attnc_status attnc_session_run(attnc_session *session,
                                          attnc_tensor **outputs,
                                          size_t num_outputs);
 
+/*===----------------------------------------------------------------------===*
+ * Session memory
+ *===----------------------------------------------------------------------===*/
+
+/* A model's intermediate buffers come from its session's workspace, which
+ * keeps them between runs: after the first run with given dims a run
+ * allocates nothing (blocks unused for a whole run are returned at its
+ * end, so the cache follows shape changes). Output tensors are not part
+ * of it. */
+typedef struct attnc_memory_stats {
+  /* sizeof(attnc_memory_stats) as the caller was compiled; set it before
+   * the call. */
+  size_t struct_size;
+  /* Largest sum of live intermediate buffers over all runs so far, and in
+   * the last run (bytes, rounded up to the workspace's size classes). */
+  uint64_t peak_bytes;
+  uint64_t last_run_peak_bytes;
+  /* Bytes the workspace holds now (free blocks kept for the next run). */
+  uint64_t cached_bytes;
+} attnc_memory_stats;
+
+/* Errors: INVALID_ARGUMENT (NULLs, struct_size too small, session running
+ * on another thread). */
+ATTNC_API attnc_status attnc_session_memory_stats(
+    const attnc_session *session, attnc_memory_stats *out);
+
+/* Returns the workspace's cached blocks to the system (e.g. before a long
+ * idle period); the next run allocates them again. */
+ATTNC_API attnc_status attnc_session_release_memory(attnc_session *session);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

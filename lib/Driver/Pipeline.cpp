@@ -142,12 +142,19 @@ void attnc::buildLinalgPipeline(OpPassManager &pm) {
 
 LogicalResult attnc::buildLLVMPipeline(OpPassManager &pm,
                                        const CompileOptions &options) {
+  CompileOptions resolved = options;
+  resolveCodegenOptions(resolved);
+  if (options.packWeights) {
+    // Panels as wide as the f32 register tile of attnc-cpu-tile-and-vectorize
+    // (two vectors).
+    PackWeightsOptions pack;
+    pack.panelWidth = 2 * std::max<int64_t>(resolved.vectorBits / 32, 1);
+    pm.addPass(createPackWeights(pack));
+  }
   ExternalizeWeightsOptions weights;
   weights.minElements = options.minWeightElements;
   pm.addPass(createExternalizeWeights(weights));
   pm.addPass(createEntryABI());
-  CompileOptions resolved = options;
-  resolveCodegenOptions(resolved);
   // Needs the MLIR passes registered (registerAttncPasses).
   return parsePassPipeline(llvmLoweringPipeline(resolved), pm, llvm::errs());
 }

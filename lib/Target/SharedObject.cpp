@@ -237,6 +237,82 @@ static void addSetNumThreads(llvm::Module &m) {
   b.CreateRetVoid();
 }
 
+/// Routes the generated code's malloc/free through two function pointers
+/// that default to libc's and that the runtime may replace with
+/// `void attnc_model_set_allocator(void *(*alloc)(size_t),
+/// void (*release)(void *))` (docs/abi.md), so that a session can keep its
+/// intermediate buffers between runs instead of faulting in fresh pages
+/// every time. NULL restores libc's functions.
+static void addAllocatorHooks(llvm::Module &m) {
+  llvm::Function *mallocFn = m.getFunction("malloc");
+  llvm::Function *freeFn = m.getFunction("free");
+  if (!mallocFn && !freeFn)
+    return;
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *voidTy = llvm::Type::getVoidTy(ctx);
+  llvm::Type *sizeTy = m.getDataLayout().getIntPtrType(ctx);
+  auto *allocTy = llvm::FunctionType::get(ptrTy, {sizeTy}, false);
+  auto *releaseTy = llvm::FunctionType::get(voidTy, {ptrTy}, false);
+  llvm::FunctionCallee libcMalloc = m.getOrInsertFunction("malloc", allocTy);
+  llvm::FunctionCallee libcFree = m.getOrInsertFunction("free", releaseTy);
+  auto makeSlot = [&](llvm::FunctionCallee init, StringRef name) {
+    return new llvm::GlobalVariable(
+        m, ptrTy, /*isConstant=*/false, llvm::GlobalValue::InternalLinkage,
+        llvm::cast<llvm::Constant>(init.getCallee()), name);
+  };
+  llvm::GlobalVariable *allocSlot = makeSlot(libcMalloc, "__attnc_alloc_fn");
+  llvm::GlobalVariable *releaseSlot = makeSlot(libcFree, "__attnc_free_fn");
+
+  // Internal wrappers that call through the slots.
+  auto makeWrapper = [&](llvm::FunctionType *type, llvm::GlobalVariable *slot,
+                         StringRef name) {
+    auto *fn = llvm::Function::Create(type, llvm::GlobalValue::InternalLinkage,
+                                      name, m);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+    llvm::Value *target = b.CreateLoad(ptrTy, slot);
+    SmallVector<llvm::Value *> args;
+    for (llvm::Argument &arg : fn->args())
+      args.push_back(&arg);
+    llvm::CallInst *call = b.CreateCall(type, target, args);
+    if (type->getReturnType()->isVoidTy())
+      b.CreateRetVoid();
+    else
+      b.CreateRet(call);
+    return fn;
+  };
+  llvm::Function *allocWrapper =
+      makeWrapper(allocTy, allocSlot, "__attnc_alloc");
+  llvm::Function *releaseWrapper =
+      makeWrapper(releaseTy, releaseSlot, "__attnc_free");
+  for (auto [libc, wrapper] : {std::pair(mallocFn, allocWrapper),
+                               std::pair(freeFn, releaseWrapper)}) {
+    if (!libc)
+      continue;
+    SmallVector<llvm::CallInst *> calls;
+    for (llvm::User *user : libc->users())
+      if (auto *call = llvm::dyn_cast<llvm::CallInst>(user))
+        if (call->getCalledFunction() == libc &&
+            call->getFunction() != wrapper)
+          calls.push_back(call);
+    for (llvm::CallInst *call : calls)
+      call->setCalledFunction(wrapper);
+  }
+
+  auto *setter = llvm::Function::Create(
+      llvm::FunctionType::get(voidTy, {ptrTy, ptrTy}, false),
+      llvm::GlobalValue::ExternalLinkage, "attnc_model_set_allocator", m);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", setter));
+  auto *null = llvm::ConstantPointerNull::get(ptrTy);
+  for (auto [arg, slot, fallback] :
+       {std::tuple(setter->getArg(0), allocSlot, libcMalloc.getCallee()),
+        std::tuple(setter->getArg(1), releaseSlot, libcFree.getCallee())}) {
+    llvm::Value *isNull = b.CreateICmpEQ(arg, null);
+    b.CreateStore(b.CreateSelect(isNull, fallback, arg), slot);
+  }
+  b.CreateRetVoid();
+}
+
 std::unique_ptr<llvm::Module>
 attnc::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
                          llvm::TargetMachine &tm, const ModelPayload &payload,
@@ -269,6 +345,7 @@ attnc::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
   bool openmp = m->getFunction("__kmpc_fork_call") != nullptr;
   if (openmp)
     addSetNumThreads(*m);
+  addAllocatorHooks(*m);
 
   // The generated code uses whole vector registers on purpose (tiles sized
   // by attnc-cpu-tile-and-vectorize): keep x86's 512-bit vectors legal
@@ -284,7 +361,8 @@ attnc::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
   // Only the ABI symbols are visible to dlsym; everything else is hidden.
   llvm::StringSet<> exported = {"attnc_abi_version", "attnc_model_metadata",
                                 "attnc_model_run",
-                                "attnc_model_set_num_threads"};
+                                "attnc_model_set_num_threads",
+                                "attnc_model_set_allocator"};
   for (llvm::GlobalValue &gv : m->global_values())
     if (!gv.isDeclaration() && !exported.contains(gv.getName()) &&
         !gv.hasLocalLinkage())

@@ -13,6 +13,7 @@
 
 #include "attnc/Transforms/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
@@ -44,6 +45,9 @@ constexpr llvm::StringLiteral kPeelAttr = "attnc.peel";
 struct TilingPlan {
   SmallVector<int64_t> outer, middle, inner, interchange;
   SmallVector<unsigned> peel;
+  /// A contraction's M loop: rows past the last full register tile are
+  /// split off and tiled by one row.
+  std::optional<unsigned> rows;
 };
 
 int64_t floorPow2(int64_t x) {
@@ -82,22 +86,43 @@ struct CPUTileAndVectorize
   void runOnOperation() override;
 };
 
+/// The N loop of a contraction that indexes the output's innermost dim (the
+/// vector lanes). Packed weights (attnc-pack-weights) add a second N loop,
+/// over panels, which is tiled like a batch.
+std::optional<unsigned> innermostN(linalg::LinalgOp op,
+                                   const linalg::ContractionDimensions &dims) {
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (outMap.getNumResults() == 0)
+    return std::nullopt;
+  auto last = dyn_cast<AffineDimExpr>(outMap.getResults().back());
+  if (!last || !llvm::is_contained(dims.n, last.getPosition()))
+    return std::nullopt;
+  return last.getPosition();
+}
+
 std::optional<TilingPlan>
 CPUTileAndVectorize::planContraction(linalg::LinalgOp op) const {
   if (!linalg::isaContractionOpInterface(op) || op.getNumDpsInits() != 1)
     return std::nullopt;
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
-  if (failed(dims) || dims->m.empty() || dims->n.size() != 1 ||
-      dims->k.size() != 1 ||
-      dims->batch.size() + dims->m.size() + 2 !=
+  if (failed(dims) || dims->m.empty() || dims->n.empty() ||
+      dims->n.size() > 2 || dims->k.size() != 1 ||
+      dims->batch.size() + dims->m.size() + dims->n.size() + 1 !=
           static_cast<size_t>(op.getNumLoops()))
+    return std::nullopt;
+  std::optional<unsigned> lanesDim = innermostN(op, *dims);
+  if (!lanesDim)
     return std::nullopt;
   // x[b, s, k] . w[k, n] has two M dims (b and s, w is shared): the
   // innermost one is the GEMM's M, the others are tiled by 1 like batches.
   SmallVector<unsigned> outerDims(dims->batch.begin(), dims->batch.end());
   outerDims.append(dims->m.begin(), dims->m.end() - 1);
-  unsigned m = dims->m.back(), n = dims->n[0], k = dims->k[0];
+  unsigned m = dims->m.back(), n = *lanesDim, k = dims->k[0];
+  std::optional<unsigned> panels;
+  for (unsigned d : dims->n)
+    if (d != n)
+      panels = d;
   // The register tile: nr = two vectors of lanes, mr rows such that 2*mr
   // accumulators, two B vectors and an A broadcast fit the register file.
   int64_t lanes = std::max<int64_t>(vectorBits / maxElementBits(op), 1);
@@ -117,19 +142,32 @@ CPUTileAndVectorize::planContraction(linalg::LinalgOp op) const {
   for (unsigned b : outerDims)
     plan.outer[b] = 1;
   plan.outer[m] = clampTo(mc, ranges[m]);
-  plan.outer[n] = clampTo(nc, ranges[n]);
   plan.middle.assign(numLoops, 0);
   if (ShapedType::isDynamic(ranges[k]) || ranges[k] > kc)
     plan.middle[k] = kc;
   plan.inner[m] = clampTo(mr, ranges[m]);
-  plan.inner[n] = clampTo(nr, ranges[n]);
   plan.inner[k] = 1;
+  if (panels) {
+    // Packed: the lane loop is one whole panel already; threads and the
+    // register loop step over panels.
+    int64_t width = ranges[n];
+    plan.outer[*panels] =
+        clampTo(std::max<int64_t>(nc / std::max<int64_t>(width, 1), 1),
+                ranges[*panels]);
+    plan.inner[*panels] = 1;
+  } else {
+    plan.outer[n] = clampTo(nc, ranges[n]);
+    plan.inner[n] = clampTo(nr, ranges[n]);
+  }
   llvm::sort(outerDims);
   for (unsigned b : outerDims)
     plan.interchange.push_back(b);
   // N outside M: the B panel stays in L1 while M register tiles pass over.
+  if (panels)
+    plan.interchange.push_back(*panels);
   plan.interchange.append({n, m, k});
   plan.peel = {m, n};
+  plan.rows = m;
   return plan;
 }
 
@@ -191,25 +229,62 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
   }
   if (llvm::all_of(plan.inner, [](int64_t s) { return s == 0; }))
     return success();
-  scf::SCFTilingOptions options;
-  options.setTileSizes(toOfr(plan.inner));
-  options.setInterchange(plan.interchange);
-  rewriter.setInsertionPoint(current);
-  FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, cast<TilingInterface>(current), options);
-  if (failed(tiled))
-    return failure();
-  rewriter.replaceOp(current, tiled->replacements);
-  // Loops are generated for the non-zero sizes in interchange order.
-  unsigned loop = 0;
-  for (int64_t d : plan.interchange) {
-    if (plan.inner[d] == 0)
-      continue;
-    if (loop < tiled->loops.size() && llvm::is_contained(plan.peel, d))
-      tiled->loops[loop]->setAttr(kPeelAttr, rewriter.getUnitAttr());
-    ++loop;
+
+  auto tileInner = [&](Operation *target, ArrayRef<int64_t> inner,
+                       ArrayRef<unsigned> peel) -> LogicalResult {
+    scf::SCFTilingOptions options;
+    options.setTileSizes(toOfr(inner));
+    options.setInterchange(plan.interchange);
+    rewriter.setInsertionPoint(target);
+    FailureOr<scf::SCFTilingResult> tiled =
+        scf::tileUsingSCF(rewriter, cast<TilingInterface>(target), options);
+    if (failed(tiled))
+      return failure();
+    rewriter.replaceOp(target, tiled->replacements);
+    // Loops are generated for the non-zero sizes in interchange order.
+    unsigned loop = 0;
+    for (int64_t d : plan.interchange) {
+      if (inner[d] == 0)
+        continue;
+      if (loop < tiled->loops.size() && llvm::is_contained(peel, d))
+        tiled->loops[loop]->setAttr(kPeelAttr, rewriter.getUnitAttr());
+      ++loop;
+    }
+    return success();
+  };
+
+  // Rows that do not fill a register tile (all of them when M = 1, as in
+  // decode) are split off into their own op, tiled one row at a time: each
+  // row is then a static 1 x nr tile whose accumulator stays in registers
+  // across K, instead of a scalar remainder inside the K loop.
+  if (plan.rows && plan.inner[*plan.rows] > 1) {
+    unsigned m = *plan.rows;
+    int64_t mr = plan.inner[m];
+    SmallVector<Range> domain =
+        cast<TilingInterface>(current).getIterationDomain(rewriter);
+    std::optional<int64_t> size = getConstantIntValue(domain[m].size);
+    if (!size || *size % mr != 0) {
+      rewriter.setInsertionPoint(current);
+      AffineExpr s0 = getAffineSymbolExpr(0, rewriter.getContext());
+      OpFoldResult point = affine::makeComposedFoldedAffineApply(
+          rewriter, current->getLoc(), s0.floorDiv(mr) * mr,
+          {domain[m].size});
+      auto [full, rest] = linalg::splitOp(
+          rewriter, cast<TilingInterface>(current), m, point);
+      SmallVector<int64_t> rowInner(plan.inner);
+      rowInner[m] = 1;
+      SmallVector<unsigned> restPeel;
+      for (unsigned d : plan.peel)
+        if (d != m)
+          restPeel.push_back(d);
+      if (full && failed(tileInner(full, plan.inner, plan.peel)))
+        return failure();
+      if (rest && failed(tileInner(rest, rowInner, restPeel)))
+        return failure();
+      return success();
+    }
   }
-  return success();
+  return tileInner(current, plan.inner, plan.peel);
 }
 
 /// Applies the canonicalization patterns of every loaded dialect and op,
@@ -242,10 +317,13 @@ LogicalResult vectorizeContractionTile(RewriterBase &rewriter,
     return failure();
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
-  if (failed(dims) || dims->m.empty() || dims->n.size() != 1 ||
+  if (failed(dims) || dims->m.empty() || dims->n.empty() ||
       dims->k.size() != 1)
     return failure();
-  unsigned m = dims->m.back(), n = dims->n[0];
+  std::optional<unsigned> lanesDim = innermostN(op, *dims);
+  if (!lanesDim)
+    return failure();
+  unsigned m = dims->m.back(), n = *lanesDim;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   for (unsigned d = 0; d < ranges.size(); ++d)
     if (d != m && d != n && ranges[d] != 1)

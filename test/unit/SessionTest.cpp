@@ -6,6 +6,7 @@
 
 #include "TestUtil.h"
 
+#include <cstring>
 #include <thread>
 
 using namespace attnc::test;
@@ -266,3 +267,121 @@ TEST(SessionTest, Options) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Workspace: the model's buffers come from the session and are kept
+//===----------------------------------------------------------------------===//
+
+class AllocModelTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    model = loadOk(ATTNC_FIXTURE_ALLOC_MODEL);
+    ASSERT_TRUE(model);
+    session = sessionOk(model.get());
+    ASSERT_TRUE(session);
+  }
+
+  /// Runs with a scratch buffer of `bytes`; returns whether the model got
+  /// the same buffer as in its previous run.
+  bool runReused(int64_t bytes) {
+    TensorPtr size = tensorOf<int64_t>(ATTNC_DTYPE_I64, {}, {bytes});
+    const attnc_tensor *inputs[] = {size.get()};
+    attnc_tensor *outputs[] = {kGarbage};
+    EXPECT_EQ(attnc_session_run(session.get(), inputs, 1, outputs, 1),
+              ATTNC_STATUS_OK)
+        << lastError();
+    TensorPtr out(outputs[0]);
+    return out && valuesOf<float>(out.get()) == std::vector<float>{1.0f};
+  }
+
+  attnc_memory_stats stats() {
+    attnc_memory_stats s;
+    std::memset(&s, 0xff, sizeof(s));
+    s.struct_size = sizeof(s);
+    EXPECT_EQ(attnc_session_memory_stats(session.get(), &s), ATTNC_STATUS_OK)
+        << lastError();
+    return s;
+  }
+
+  ModelPtr model;
+  SessionPtr session;
+};
+
+TEST_F(AllocModelTest, StartsEmpty) {
+  attnc_memory_stats s = stats();
+  EXPECT_EQ(s.peak_bytes, 0u);
+  EXPECT_EQ(s.last_run_peak_bytes, 0u);
+  EXPECT_EQ(s.cached_bytes, 0u);
+}
+
+TEST_F(AllocModelTest, KeepsBuffersBetweenRuns) {
+  runReused(1 << 20);
+  attnc_memory_stats first = stats();
+  EXPECT_GE(first.peak_bytes, 1u << 20);
+  EXPECT_EQ(first.last_run_peak_bytes, first.peak_bytes);
+  EXPECT_EQ(first.cached_bytes, first.peak_bytes);
+  // Same size: the same block, nothing new from the system.
+  EXPECT_TRUE(runReused(1 << 20));
+  EXPECT_TRUE(runReused((1 << 20) - 100)); // same size class
+  attnc_memory_stats again = stats();
+  EXPECT_EQ(again.cached_bytes, first.cached_bytes);
+  EXPECT_EQ(again.peak_bytes, first.peak_bytes);
+}
+
+TEST_F(AllocModelTest, FollowsShapeChanges) {
+  runReused(1 << 20);
+  // A 4x bigger buffer cannot reuse the block; the unused small block is
+  // returned at the end of the run.
+  EXPECT_FALSE(runReused(4 << 20));
+  attnc_memory_stats s = stats();
+  EXPECT_GE(s.last_run_peak_bytes, 4u << 20);
+  EXPECT_EQ(s.cached_bytes, s.last_run_peak_bytes);
+  // A much smaller request does not pin the big block either.
+  runReused(1000);
+  s = stats();
+  EXPECT_LT(s.cached_bytes, 1u << 20);
+  EXPECT_GE(s.peak_bytes, 4u << 20);
+}
+
+TEST_F(AllocModelTest, ReleaseMemory) {
+  runReused(1 << 20);
+  ASSERT_EQ(attnc_session_release_memory(session.get()), ATTNC_STATUS_OK);
+  EXPECT_EQ(stats().cached_bytes, 0u);
+  runReused(1 << 20); // still runs after a release
+  EXPECT_GE(stats().cached_bytes, 1u << 20);
+}
+
+TEST_F(AllocModelTest, SessionsHaveTheirOwnWorkspace) {
+  SessionPtr other = sessionOk(model.get());
+  ASSERT_TRUE(other);
+  runReused(1 << 20);
+  attnc_memory_stats s;
+  s.struct_size = sizeof(s);
+  ASSERT_EQ(attnc_session_memory_stats(other.get(), &s), ATTNC_STATUS_OK);
+  EXPECT_EQ(s.cached_bytes, 0u);
+  EXPECT_EQ(s.peak_bytes, 0u);
+}
+
+TEST_F(AllocModelTest, BadArguments) {
+  attnc_memory_stats s;
+  s.struct_size = sizeof(s);
+  EXPECT_EQ(attnc_session_memory_stats(nullptr, &s),
+            ATTNC_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(attnc_session_memory_stats(session.get(), nullptr),
+            ATTNC_STATUS_INVALID_ARGUMENT);
+  s.struct_size = sizeof(size_t);
+  EXPECT_EQ(attnc_session_memory_stats(session.get(), &s),
+            ATTNC_STATUS_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(attnc_last_error()).find("struct_size"),
+            std::string::npos);
+  EXPECT_EQ(attnc_session_release_memory(nullptr),
+            ATTNC_STATUS_INVALID_ARGUMENT);
+}
+
+/// A model without the hooks (built before they existed) still runs.
+TEST_F(AddModelTest, ModelWithoutAllocatorHooks) {
+  attnc_memory_stats s;
+  s.struct_size = sizeof(s);
+  ASSERT_EQ(attnc_session_memory_stats(session.get(), &s), ATTNC_STATUS_OK);
+  EXPECT_EQ(s.peak_bytes, 0u);
+}

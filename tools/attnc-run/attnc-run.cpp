@@ -670,6 +670,9 @@ void benchmark(const Model &m, const Options &opts,
       ms.push_back(
           std::chrono::duration<double, std::milli>(end - start).count());
   }
+  attnc_memory_stats mem;
+  mem.struct_size = sizeof(mem);
+  check(attnc_session_memory_stats(session, &mem));
   attnc_session_destroy(session);
   std::sort(ms.begin(), ms.end());
   double median = ms.size() % 2
@@ -679,6 +682,9 @@ void benchmark(const Model &m, const Options &opts,
   std::printf("benchmark: %zu runs (%ld warm-up, threads %ld): median %.4f ms, "
               "p90 %.4f ms\n",
               ms.size(), opts.warmup, opts.threads, median, ms[p90Index]);
+  // Intermediate buffers only: inputs, outputs and weights come on top.
+  std::printf("workspace: peak %.1f MiB of intermediate buffers\n",
+              static_cast<double>(mem.peak_bytes) / (1 << 20));
 }
 
 } // namespace

@@ -71,6 +71,11 @@ static cl::opt<bool>
          cl::desc("Run the graph fusion passes (attention, LayerNorm, GELU); "
                   "--fuse=false shows the imported graph after folding"),
          cl::init(true), cl::cat(category));
+static cl::opt<bool> packWeights(
+    "pack-weights",
+    cl::desc("Store constant GEMM weights in the kernel's panel layout "
+             "(--pack-weights=false keeps them as exported, for comparison)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<bool> fusionReport(
     "fusion-report",
     cl::desc("Print each fused op with the ONNX nodes it absorbed, totals, "
@@ -163,6 +168,7 @@ int main(int argc, char **argv) {
   options.target.features = mattr;
   options.target.optLevel = optLevel;
   options.fuse = fuse;
+  options.packWeights = packWeights;
   options.fusionReport = fusionReport;
   if (mlir::failed(compileModule(*module, options, output)))
     return 1;

@@ -40,6 +40,8 @@ struct CompileOptions {
   /// Run the outer tiles on threads (OpenMP; the thread count is chosen at
   /// run time, see docs/abi.md).
   bool parallel = true;
+  /// Pack constant GEMM weights into panels (attnc-pack-weights).
+  bool packWeights = true;
   /// Run the graph fusion passes (attnc-fuse-*); off for importer tests.
   bool fuse = true;
   /// Print the fusion report (attnc-fusion-report) to stdout after the

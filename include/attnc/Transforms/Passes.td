@@ -41,6 +41,47 @@ def ExternalizeWeights : Pass<"attnc-externalize-weights", "mlir::ModuleOp"> {
                            "mlir::bufferization::BufferizationDialect"];
 }
 
+def PackWeights : Pass<"attnc-pack-weights", "mlir::ModuleOp"> {
+  let summary = "Packs constant GEMM weights into the panel layout of the CPU kernel";
+  let description = [{
+    A contraction `C[..., n] += A[..., k] * W[k, n]` (or `W[n, k]`) whose
+    weight is a constant reads `W` column panels of `panel-width` elements,
+    i.e. `panel-width` floats every `N * 4` bytes: for N = 3072 every row of
+    a K block falls into the same L1 set and the kernel waits on L2. This
+    pass rewrites the weight at compile time into
+    `P[ceil(N / panel-width), K, panel-width]` (zero padded), so that each
+    register tile of `attnc-cpu-tile-and-vectorize` streams one contiguous
+    panel, and the contraction into one over `(..., nb, k, ni)` whose result
+    `[..., NB, panel-width]` is collapsed back (and sliced to N when
+    padded). The packed data is stored in the `.so` instead of the
+    original, so the weight costs no extra memory at run time.
+
+    Only f32 weights of at least `min-elements` elements with a static
+    shape are packed, with a zero-filled accumulator and the weight
+    indexed by exactly the N and K loops; anything else is left unchanged.
+
+    Before:
+    ```mlir
+    %w = arith.constant dense_resource<w> : tensor<64x48xf32>
+    %r = linalg.generic {(m, n, k): (m, k), (k, n) -> (m, n)} ins(%x, %w) outs(%zero)
+    ```
+    After (panel-width = 16):
+    ```mlir
+    %p = arith.constant dense_resource<w.packed16> : tensor<3x64x16xf32>
+    %r3 = linalg.generic {(m, nb, k, ni): (m, k), (nb, k, ni) -> (m, nb, ni)} ins(%x, %p) outs(%zero3)
+    %r = tensor.collapse_shape %r3 [[0], [1, 2]] : tensor<?x3x16xf32> into tensor<?x48xf32>
+    ```
+  }];
+  let options = [
+    Option<"panelWidth", "panel-width", "int64_t", /*default=*/"16",
+           "Columns per packed panel (the register tile's N: two vectors)">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"4096",
+           "Weights with fewer elements stay in place">
+  ];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def EntryABI : Pass<"attnc-entry-abi", "mlir::ModuleOp"> {
   let summary = "Rewrites the model function into the destination-passing entry of the .so ABI";
   let description = [{
