@@ -38,6 +38,10 @@ namespace {
 
 /// Marks the scf.for loops that must be peeled into full and partial tiles.
 constexpr llvm::StringLiteral kPeelAttr = "attnc.peel";
+/// Marks peeled loops whose trip range is a multiple of their step by
+/// construction: the partial iteration never runs and is dropped (it would
+/// otherwise be compiled as dead scalar code).
+constexpr llvm::StringLiteral kExactAttr = "attnc.exact";
 
 /// How one linalg op is tiled: `outer` sizes for the thread-level loop
 /// (0 = not tiled), `inner` sizes for the scf.for nest, the loop order of the
@@ -127,7 +131,7 @@ CPUTileAndVectorize::planContraction(linalg::LinalgOp op) const {
   // accumulators, two B vectors and an A broadcast fit the register file.
   int64_t lanes = std::max<int64_t>(vectorBits / maxElementBits(op), 1);
   int64_t nr = 2 * lanes;
-  int64_t mr = floorPow2(std::clamp<int64_t>((vectorRegisters - 4) / 2, 1, 8));
+  int64_t mr = std::clamp<int64_t>((vectorRegisters - 4) / 2, 1, 8);
   // The thread/cache tile: 8 register rows by 4 register columns (64x128
   // for AVX-512), and K blocks such that a kc x nr panel of B (reused by
   // the 8 register tiles of M) fills half of a 32 KiB L1 data cache.
@@ -231,7 +235,8 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
     return success();
 
   auto tileInner = [&](Operation *target, ArrayRef<int64_t> inner,
-                       ArrayRef<unsigned> peel) -> LogicalResult {
+                       ArrayRef<unsigned> peel,
+                       std::optional<unsigned> exact) -> LogicalResult {
     scf::SCFTilingOptions options;
     options.setTileSizes(toOfr(inner));
     options.setInterchange(plan.interchange);
@@ -246,8 +251,11 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
     for (int64_t d : plan.interchange) {
       if (inner[d] == 0)
         continue;
-      if (loop < tiled->loops.size() && llvm::is_contained(peel, d))
+      if (loop < tiled->loops.size() && llvm::is_contained(peel, d)) {
         tiled->loops[loop]->setAttr(kPeelAttr, rewriter.getUnitAttr());
+        if (exact == d)
+          tiled->loops[loop]->setAttr(kExactAttr, rewriter.getUnitAttr());
+      }
       ++loop;
     }
     return success();
@@ -277,14 +285,14 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
       for (unsigned d : plan.peel)
         if (d != m)
           restPeel.push_back(d);
-      if (full && failed(tileInner(full, plan.inner, plan.peel)))
+      if (full && failed(tileInner(full, plan.inner, plan.peel, m)))
         return failure();
-      if (rest && failed(tileInner(rest, rowInner, restPeel)))
+      if (rest && failed(tileInner(rest, rowInner, restPeel, std::nullopt)))
         return failure();
       return success();
     }
   }
-  return tileInner(current, plan.inner, plan.peel);
+  return tileInner(current, plan.inner, plan.peel, std::nullopt);
 }
 
 /// Applies the canonicalization patterns of every loaded dialect and op,
@@ -428,11 +436,17 @@ void CPUTileAndVectorize::runOnOperation() {
     if (!next)
       break;
     next->removeAttr(kPeelAttr);
+    bool exact = next->hasAttr(kExactAttr);
+    next->removeAttr(kExactAttr);
     scf::ForOp partial;
     rewriter.setInsertionPoint(next);
     if (succeeded(scf::peelForLoopAndSimplifyBounds(rewriter, next, partial)) &&
-        partial)
+        partial) {
       partial->removeAttr(kPeelAttr);
+      partial->removeAttr(kExactAttr);
+      if (exact)
+        rewriter.replaceOp(partial, partial.getInitArgs());
+    }
   }
   if (failed(canonicalize(func)))
     return signalPassFailure();

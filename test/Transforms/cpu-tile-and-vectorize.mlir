@@ -2,7 +2,7 @@
 // RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-cpu-tile-and-vectorize{vector-bits=512 vector-registers=32 parallel=false}))' | FileCheck %s --check-prefix=AVX512
 
 // A static GEMM: an scf.forall of cache tiles, a K-block loop, register
-// tiles (AVX2: 4x16, AVX-512: 8x32) as outer products on FMAs with the
+// tiles (AVX2: 6x16, AVX-512: 8x32) as outer products on FMAs with the
 // accumulator hoisted out of the K loop.
 
 #mk = affine_map<(m, n, k) -> (m, k)>
@@ -11,10 +11,10 @@
 // CHECK-LABEL: func.func @gemm
 // CHECK: scf.forall
 // CHECK: scf.for
-// CHECK: vector.transfer_read {{.*}} vector<4x16xf32>
-// CHECK: scf.for {{.*}} -> (vector<4x16xf32>)
-// CHECK-COUNT-4: vector.fma {{.*}} : vector<16xf32>
-// CHECK: scf.yield {{.*}} : vector<4x16xf32>
+// CHECK: vector.transfer_read {{.*}} vector<6x16xf32>
+// CHECK: scf.for {{.*}} -> (vector<6x16xf32>)
+// CHECK-COUNT-6: vector.fma {{.*}} : vector<16xf32>
+// CHECK: scf.yield {{.*}} : vector<6x16xf32>
 // CHECK-NOT: linalg.generic
 // AVX512-LABEL: func.func @gemm
 // AVX512-NOT: scf.forall
@@ -37,17 +37,20 @@ func.func @gemm(%a: tensor<128x512xf32>, %b: tensor<512x256xf32>) -> tensor<128x
 // -----
 
 // Dynamic M and a weight shared by every batch (x[b, s, k] . w[k, n]): the
-// M register loop is peeled; full tiles are vectorized, the remainder rows
-// stay a (scalar) linalg.generic.
+// rows past the last full register tile are split off and run one row at a
+// time; both parts are vectorized with their accumulators in registers, and
+// no scalar remainder is left.
 
 #bsk = affine_map<(b, s, n, k) -> (b, s, k)>
 #wkn = affine_map<(b, s, n, k) -> (k, n)>
 #bsn = affine_map<(b, s, n, k) -> (b, s, n)>
 // CHECK-LABEL: func.func @batched_dynamic
 // CHECK: scf.forall
-// CHECK: scf.for {{.*}} -> (vector<4x16xf32>)
+// CHECK: scf.for {{.*}} -> (vector<6x16xf32>)
 // CHECK: vector.fma
-// CHECK: linalg.generic
+// CHECK: scf.for {{.*}} -> (vector<1x16xf32>)
+// CHECK: vector.fma
+// CHECK-NOT: linalg.generic
 func.func @batched_dynamic(%x: tensor<?x?x64xf32>, %w: tensor<64x32xf32>, %init: tensor<?x?x32xf32>) -> tensor<?x?x32xf32> {
   %r = linalg.generic {indexing_maps = [#bsk, #wkn, #bsn], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
       ins(%x, %w : tensor<?x?x64xf32>, tensor<64x32xf32>) outs(%init : tensor<?x?x32xf32>) {

@@ -20,11 +20,11 @@
 // CHECK: return %[[S]]
 // CHECK: packed: "0x40000000000000000000803F0000004000004040000080400000A0400000C0400000E0400000A041
 // Each register tile streams one panel: a 1x8 row of it per K step. Rows
-// past the last full 4-row tile (dynamic M) are split off and run one at a
+// past the last full 6-row tile (dynamic M) are split off and run one at a
 // time, with their accumulator in registers across K too.
 // CODEGEN-LABEL: func.func @padded
-// CODEGEN: scf.for {{.*}} -> (vector<4x8xf32>)
-// CODEGEN-COUNT-4: vector.fma {{.*}} : vector<8xf32>
+// CODEGEN: scf.for {{.*}} -> (vector<6x8xf32>)
+// CODEGEN-COUNT-6: vector.fma {{.*}} : vector<8xf32>
 // CODEGEN: scf.for {{.*}} -> (vector<1x8xf32>)
 // CODEGEN: vector.fma {{.*}} : vector<8xf32>
 func.func @padded(%a: tensor<?x3xf32>) -> tensor<?x20xf32> {

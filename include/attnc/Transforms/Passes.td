@@ -126,20 +126,28 @@ def CPUTileAndVectorize : Pass<"attnc-cpu-tile-and-vectorize",
     bufferization):
 
     * Contractions (`linalg.generic`/`linalg.matmul`/`batch_matmul` with one
-      M, one N and one K loop and any number of batch loops) are tiled twice:
-      a cache tile of `mc x nc` (batch loops by 1) in an `scf.forall` (the
-      thread level), then a register tile of `mr x nr x 1` in `scf.for`
-      loops M, N, K. `nr` is two vector registers of lanes, `mr` the largest
-      power of two that keeps `2*mr` accumulators plus operands within
-      `vector-registers` (at most 8): 8x32 for AVX-512, 4x16 for AVX2.
-      Tile sizes are clamped to static dims.
+      M, one N and one K loop and any number of batch loops; or two N loops
+      when `attnc-pack-weights` packed the weight into panels) are tiled
+      twice: a cache tile of `mc x nc` (batch loops by 1) in an
+      `scf.forall` (the thread level), K blocks whose B panel fills half of
+      L1, then a register tile of `mr x nr x 1` in `scf.for` loops N, M, K.
+      `nr` is two vector registers of lanes, `mr` the most rows that keep
+      `2*mr` accumulators plus operands within `vector-registers` (at most
+      8): 8x32 for AVX-512, 6x16 for AVX2, 8x8 for NEON. With packed
+      weights the N register loop steps over panels. Rows past the last
+      full register tile (all rows when M = 1, as in decode) are split off
+      into their own op and tiled one row at a time, so they are vector
+      code with the accumulator in registers too. Tile sizes are clamped to
+      static dims.
     * Every other linalg op (elementwise, broadcast, transpose, reductions,
       fills) is tiled with an `scf.forall` over its outer parallel loops and
       its innermost loop by one vector (`vector-bits` / element bits).
-    * The M/N (or innermost) `scf.for` loops are peeled so that full tiles
+    * The N (or innermost) `scf.for` loops are peeled so that full tiles
       have static shapes and vectorize without masks; remainder tiles
-      (dynamic shapes) are left to `convert-linalg-to-loops` (masked
-      vectorization of them is future work).
+      (dynamic shapes: the last columns of an unpacked contraction with a
+      dynamic N, e.g. attention scores) are left to
+      `convert-linalg-to-loops` (masked vectorization of them is future
+      work).
     * Tiles are vectorized (`linalg::vectorize`, contractions straight to
       `vector.contract`), the accumulator of the K loop is hoisted into
       registers (`hoistLoopInvariantSubsets`), and `math.exp`/`tanh`/... are
