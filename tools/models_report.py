@@ -24,6 +24,8 @@ with the results. Run it niced on a shared machine:
     nice -n 10 .venv/bin/python tools/models_report.py --build build \\
         --models-dir /tmp/full --generate --results /tmp/full/report.json \\
         --only bert_base --markdown docs/models.md
+    .venv/bin/python tools/models_report.py --models-dir /tmp/full \\
+        --results /tmp/full/report.json --table-only --markdown docs/models.md
 
 Compile times are wall-clock on whatever machine runs it (the CPU column
 shows how much of it was the compiler's own work when the machine is shared).
@@ -263,6 +265,9 @@ def main(argv=None):
                         help="measure only this graph (repeatable)")
     parser.add_argument("--markdown",
                         help="write the table into this file's markers")
+    parser.add_argument("--table-only", action="store_true",
+                        help="measure nothing; print (and write) the table "
+                        "of the results file")
     args = parser.parse_args(argv)
     args.attnc = args.attnc or os.path.join(args.build, "bin", "attnc")
     args.attnc_run = args.attnc_run or os.path.join(args.build, "bin",
@@ -280,7 +285,7 @@ def main(argv=None):
             results = json.load(f)
     failed = False
     for graph, script, config, _ in GRAPHS:
-        if args.only and graph not in args.only:
+        if args.table_only or (args.only and graph not in args.only):
             continue
         row = measure(args, graph, script, config)
         if row is None:
