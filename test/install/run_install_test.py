@@ -10,7 +10,10 @@
 4. runs the app on every test data set, once loading the .so from the
    header's default path and once from a copy elsewhere (an installed app),
    and compares its outputs with ONNX Runtime's: rtol = atol = 1e-4, as
-   the e2e model tests.
+   the e2e model tests;
+5. compiles another model (seed_attention) with the installed attnc by
+   hand and checks that the app's tiny_load refuses it (its header's
+   signature check).
 
 Exits non-zero with a message on the first failure.
 """
@@ -127,6 +130,14 @@ def main():
             if not np.all(err <= ATOL + RTOL * np.abs(expected)):
                 sys.exit(f"FAILED: {set_dir}: outputs differ from ONNX "
                          f"Runtime's (max abs err {err.max():.3g})")
+    other = os.path.join(args.work, "other")
+    run([sys.executable,
+         os.path.join(args.source, "models", "seed_attention.py"),
+         "--out", other])
+    other_so = os.path.join(other, "seed_attention.so")
+    run([os.path.join(prefix, "bin", "attnc"),
+         os.path.join(other, "seed_attention.onnx"), "-o", other_so])
+    run([app, "--expect-incompatible", other_so])
     print("install test: OK")
 
 

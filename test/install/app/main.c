@@ -5,12 +5,17 @@
  *
  * reads x as raw float32 from IN.bin, runs the model (loaded from MODEL.so,
  * default TINY_MODEL_PATH) and writes y as raw float32 to OUT.bin. Before
- * that it checks that a wrong input shape is refused with a status. */
+ * that it checks that a wrong input shape is refused with a status.
+ *
+ *   app --expect-incompatible OTHER.so
+ *
+ * checks that tiny_load refuses a model with another signature. */
 
 #include "tiny.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int fail(const char *what, attnc_status status) {
   fprintf(stderr, "app: %s: %s: %s\n", what, attnc_status_string(status),
@@ -93,6 +98,17 @@ int main(int argc, char **argv) {
   tiny model;
   attnc_status s;
   int rc;
+  if (argc == 3 && strcmp(argv[1], "--expect-incompatible") == 0) {
+    s = tiny_load(argv[2], &model);
+    if (s != ATTNC_STATUS_INCOMPATIBLE || model.model || model.session) {
+      fprintf(stderr, "app: loading %s gave %s, not incompatible\n", argv[2],
+              attnc_status_string(s));
+      tiny_destroy(&model);
+      return 1;
+    }
+    printf("%s refused: %s\n", argv[2], attnc_status_string(s));
+    return 0;
+  }
   if (argc != 5 && argc != 6) {
     fprintf(stderr, "usage: app IN.bin OUT.bin BATCH SEQ [MODEL.so]\n");
     return 2;
