@@ -53,9 +53,10 @@ static int run(tiny *model, const char *inPath, const char *outPath,
   s = tiny_run(model, &in, &out);
   attnc_tensor_destroy(bad);
   if (s != ATTNC_STATUS_SHAPE_MISMATCH || out.y != NULL) {
-    fprintf(stderr, "app: a [.., %d] input gave status %s, not a shape "
-                    "mismatch\n", TINY_INPUT_X_DIM2 + 1,
-            attnc_status_string(s));
+    fprintf(stderr,
+            "app: a [.., %d] input gave status %s, not a shape "
+            "mismatch\n",
+            TINY_INPUT_X_DIM2 + 1, attnc_status_string(s));
     return 1;
   }
   printf("wrong shape refused: %s\n", attnc_last_error());
