@@ -255,6 +255,13 @@ LogicalResult attnc::writeCHeader(StringRef metadata, StringRef name,
     return failure();
   const ModelDecl &model = *parsed;
   std::string id = makeCIdentifier(name);
+  // attnc_model_load, attnc_session, ... would collide with the runtime's.
+  if (StringRef(id).starts_with("attnc_") || id == "attnc") {
+    error = "model name '" + id +
+            "' is reserved (the attnc_ prefix belongs to the runtime); give "
+            "another with --model-name";
+    return failure();
+  }
   std::string macro = StringRef(id).upper();
   if (StringRef(macro).starts_with("_"))
     macro = "M" + macro;

@@ -32,7 +32,8 @@ std::string makeCIdentifier(llvm::StringRef text);
 /// Writes the header for the model whose metadata text (docs/abi.md) is
 /// `metadata`. `name` is the C prefix of every declaration (made a C
 /// identifier); `soPath` is the .so that `<name>_load(NULL, ...)` loads.
-/// Fails with `error` set when the metadata cannot be parsed.
+/// Fails with `error` set when the metadata cannot be parsed or the name
+/// starts with the runtime's prefix `attnc_`.
 mlir::LogicalResult writeCHeader(llvm::StringRef metadata, llvm::StringRef name,
                                  llvm::StringRef soPath, llvm::raw_ostream &os,
                                  std::string &error);
