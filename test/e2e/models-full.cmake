@@ -10,7 +10,7 @@
 # (`tools/models_report.py --table-only` prints the table).
 #
 # Off by default: generating and compiling them takes ~1 hour on 2 cores,
-# ~4 GB of disk and up to ~12 GB of RAM (GPT-2 medium's export), so the
+# ~6 GB of disk and up to ~12 GB of RAM (GPT-2 medium's export), so the
 # tests run one at a time (RESOURCE_LOCK).
 option(ATTNC_FULL_MODELS "Register the full-size model tests (label models-full)" OFF)
 set(ATTNC_FULL_MODELS_DIR "${CMAKE_BINARY_DIR}/full-models" CACHE PATH
