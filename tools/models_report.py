@@ -192,8 +192,14 @@ def measure(args, graph, script, config):
     row["so_mib"] = os.path.getsize(so_path) / 2**20
     sets = sorted(glob.glob(os.path.join(data_dir, "test_data_set_*")))
     outputs = []
-    for set_dir in sets:
-        outputs += compare_set(args.attnc_run, so_path, set_dir)
+    try:
+        if not sets:
+            raise RuntimeError(f"no test_data_set_* in {data_dir}")
+        for set_dir in sets:
+            outputs += compare_set(args.attnc_run, so_path, set_dir)
+    except RuntimeError as e:
+        row.update(error=str(e).splitlines()[0], match=False)
+        return row
     row["test_sets"] = len(sets)
     row["max_abs"] = max(r[1] for r in outputs)
     row["max_rel"] = max(r[2] for r in outputs)
@@ -213,6 +219,9 @@ def fmt_row(label, row):
     if row["compile_rc"] != 0:
         return (f"| {label} | {params} | compile fails: {row['error']} | | "
                 f"{time} | {mem} | | {row['date']} |")
+    if "error" in row:
+        return (f"| {label} | {params} | **run fails**: {row['error']} | | "
+                f"{time} | {mem} | {row['so_mib']:.0f} MiB | {row['date']} |")
     verdict = "yes" if row["match"] else "**no**"
     return (f"| {label} | {params} | {verdict} ({row['test_sets']} sets) | "
             f"{row['max_abs']:.1e} / {row['max_rel']:.1e} | {time} | {mem} | "
@@ -273,6 +282,14 @@ def main(argv=None):
     args.attnc_run = args.attnc_run or os.path.join(args.build, "bin",
                                                     "attnc-run")
     args.work = args.work or os.path.join(args.models_dir, "so")
+    if not args.table_only and not os.access("/usr/bin/time", os.X_OK):
+        sys.exit("error: /usr/bin/time (GNU time, Debian package 'time') is "
+                 "needed to measure peak compile memory; tools/setup.sh "
+                 "installs it")
+    for tool in [args.attnc, args.attnc_run]:
+        if not args.table_only and not os.access(tool, os.X_OK):
+            sys.exit(f"error: {tool} is not an executable (build first, or "
+                     "give --build/--attnc/--attnc-run)")
     known = {g[0] for g in GRAPHS}
     for name in args.only:
         if name not in known:
