@@ -15,10 +15,19 @@ function(add_attnc_library name)
   set_target_properties(${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
 endfunction()
 
-# add_attnc_tool(name sources... [LINK_LIBS libs...])
+# add_attnc_tool(name sources... [LINK_LIBS libs...] [EXPORT])
+# EXPORT: also part of the installed CMake package (attnc::<name>,
+# cmake/AttncPackage.cmake).
 function(add_attnc_tool name)
-  cmake_parse_arguments(ARG "" "" "LINK_LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "EXPORT" "" "LINK_LIBS" ${ARGN})
   add_executable(${name} ${ARG_UNPARSED_ARGUMENTS})
   target_link_libraries(${name} PRIVATE ${ARG_LINK_LIBS})
-  install(TARGETS ${name} RUNTIME DESTINATION bin)
+  # Installed tools keep the rpath to Debian's LLVM/MLIR libraries, which
+  # are outside the default library path.
+  set_target_properties(${name} PROPERTIES INSTALL_RPATH_USE_LINK_PATH ON)
+  if(ARG_EXPORT)
+    install(TARGETS ${name} EXPORT attncTargets RUNTIME DESTINATION bin)
+  else()
+    install(TARGETS ${name} RUNTIME DESTINATION bin)
+  endif()
 endfunction()

@@ -8,6 +8,8 @@
 
 #include "attnc/Conversion/Passes.h"
 #include "attnc/Dialect/Attn/AttnOps.h"
+#include "attnc/Driver/Progress.h"
+#include "attnc/Target/CHeader.h"
 #include "attnc/Transforms/Fusion.h"
 #include "attnc/Transforms/Passes.h"
 
@@ -179,12 +181,63 @@ void attnc::registerAttncPasses() {
 }
 
 /// Runs `pm` on `module`, with the command-line pass manager options
-/// (--mlir-print-ir-after-all, --mlir-timing, ...) applied.
-static LogicalResult runStage(ModuleOp module, PassManager &pm) {
+/// (--mlir-print-ir-after-all, ...) applied; passes are timed inside the
+/// reporter's current stage, or per stage with --mlir-timing without one.
+static LogicalResult runStage(ModuleOp module, PassManager &pm,
+                              StageReporter *reporter) {
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
-  applyDefaultTimingPassManagerCLOptions(pm);
+  if (reporter)
+    reporter->timePasses(pm);
+  else
+    applyDefaultTimingPassManagerCLOptions(pm);
   return pm.run(module);
+}
+
+unsigned attnc::getNumCompileStages(EmitKind emit) {
+  switch (emit) {
+  case EmitKind::Attn:
+    return 2;
+  case EmitKind::Linalg:
+    return 3;
+  case EmitKind::LLVMIR:
+  case EmitKind::Object:
+    return 4;
+  case EmitKind::SharedObject:
+    return 5;
+  }
+  return 5;
+}
+
+static uint64_t weightBytes(const ModelPayload &payload) {
+  uint64_t total = 0;
+  for (const auto &weight : payload.weights)
+    total += weight.second.size();
+  return total;
+}
+
+/// Writes the C header of --emit-header for the .so at `soPath`.
+static LogicalResult writeHeader(const CompileOptions &options,
+                                 StringRef metadata, StringRef soPath,
+                                 std::string &error) {
+  SmallString<256> absolute(soPath);
+  llvm::sys::fs::make_absolute(absolute);
+  std::string name = options.headerName.empty()
+                         ? llvm::sys::path::stem(soPath).str()
+                         : options.headerName;
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (failed(writeCHeader(metadata, name, absolute, os, error)))
+    return failure();
+  std::string openError;
+  auto out = openOutputFile(options.headerPath, &openError);
+  if (!out) {
+    error = openError;
+    return failure();
+  }
+  out->os() << text;
+  out->keep();
+  return success();
 }
 
 static LogicalResult writeText(StringRef path,
@@ -204,10 +257,37 @@ LogicalResult attnc::compileModule(ModuleOp module,
                                    const CompileOptions &options,
                                    StringRef outputPath) {
   MLIRContext *ctx = module.getContext();
+  StageReporter *reporter = options.reporter;
+  auto beginStage = [&](StringRef name, const Twine &detail) {
+    if (reporter)
+      reporter->beginStage(name, detail);
+  };
+  auto note = [&](const Twine &message) {
+    if (reporter)
+      reporter->note(message);
+  };
+  auto nestTimer = [&](StringRef name) {
+    return reporter ? reporter->nestTimer(name) : TimingScope();
+  };
+  // Ends the last stage however compilation ends, so that its time is
+  // printed and its timer stopped before the report.
+  llvm::scope_exit endStages([&] {
+    if (reporter)
+      reporter->endStage();
+  });
+  if (!options.headerPath.empty() && options.emit != EmitKind::SharedObject) {
+    emitError(module.getLoc()) << "--emit-header needs --emit=so";
+    return failure();
+  }
+
+  beginStage("fuse", options.fuse ? "constant folding; attention, "
+                                    "normalization, activation and linear "
+                                    "fusion"
+                                  : "constant folding (fusion off)");
   {
     PassManager pm(ctx);
     buildAttnPipeline(pm, options.fuse);
-    if (failed(runStage(module, pm)))
+    if (failed(runStage(module, pm, reporter)))
       return failure();
   }
   if (options.fusionReport) {
@@ -217,10 +297,14 @@ LogicalResult attnc::compileModule(ModuleOp module,
   }
   if (options.emit == EmitKind::Attn)
     return writeText(outputPath, [&](raw_ostream &os) { module.print(os); });
+  beginStage("lower", options.emit == EmitKind::Linalg
+                          ? "attn to linalg"
+                          : "attn to linalg, tiling and vectorization, "
+                            "bufferization, LLVM dialect");
   {
     PassManager pm(ctx);
     buildLinalgPipeline(pm);
-    if (failed(runStage(module, pm)))
+    if (failed(runStage(module, pm, reporter)))
       return failure();
   }
   if (options.emit == EmitKind::Linalg)
@@ -228,7 +312,7 @@ LogicalResult attnc::compileModule(ModuleOp module,
   {
     PassManager pm(ctx);
     if (failed(buildLLVMPipeline(pm, options)) ||
-        failed(runStage(module, pm)))
+        failed(runStage(module, pm, reporter)))
       return failure();
   }
 
@@ -244,6 +328,10 @@ LogicalResult attnc::compileModule(ModuleOp module,
   FailureOr<ModelPayload> payload = extractPayload(module);
   if (failed(payload))
     return failure();
+  uint64_t totalWeightBytes = weightBytes(*payload);
+  beginStage("codegen", "LLVM IR, O" + Twine(options.target.optLevel) +
+                            ", object code for " +
+                            (*tm)->getTargetTriple().str());
 
   // Temporary folder for the weight blob and the object file.
   SmallString<128> tmpDir;
@@ -258,16 +346,33 @@ LogicalResult attnc::compileModule(ModuleOp module,
   llvm::sys::path::append(blobPath, "weights.bin");
   llvm::sys::path::append(objPath, "model.o");
   bool needsBlob = options.emit != EmitKind::LLVMIR;
-  if (needsBlob && failed(writeWeightBlob(*payload, blobPath, error)))
-    return fail();
+  if (needsBlob) {
+    TimingScope timer = nestTimer("write weights");
+    auto onWrite = [&](uint64_t done) {
+      if (reporter)
+        reporter->bytes("weights", done, totalWeightBytes);
+    };
+    if (failed(writeWeightBlob(*payload, blobPath, error, onWrite)))
+      return fail();
+    note("weights: " + Twine(payload->weights.size()) + " tensors, " +
+         formatByteSize(totalWeightBytes) + " written");
+  }
 
   llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> llvmModule =
-      translateToLLVMIR(module, llvmContext, **tm, *payload,
-                        needsBlob ? StringRef(blobPath) : StringRef());
+  std::unique_ptr<llvm::Module> llvmModule;
+  {
+    TimingScope timer = nestTimer("translate to LLVM IR");
+    llvmModule =
+        translateToLLVMIR(module, llvmContext, **tm, *payload,
+                          needsBlob ? StringRef(blobPath) : StringRef());
+  }
   if (!llvmModule)
     return failure();
-  optimizeModule(*llvmModule, **tm, options.target.optLevel);
+  {
+    note("optimizing LLVM IR (O" + Twine(options.target.optLevel) + ")");
+    TimingScope timer = nestTimer("LLVM optimization");
+    optimizeModule(*llvmModule, **tm, options.target.optLevel);
+  }
   if (options.emit == EmitKind::LLVMIR)
     return writeText(outputPath,
                      [&](raw_ostream &os) { llvmModule->print(os, nullptr); });
@@ -281,6 +386,8 @@ LogicalResult attnc::compileModule(ModuleOp module,
       error = openError;
       return fail();
     }
+    note("emitting object code");
+    TimingScope timer = nestTimer("object emission");
     if (failed(emitObject(*llvmModule, **tm, out->os(), error)))
       return fail();
     out->keep();
@@ -292,8 +399,21 @@ LogicalResult attnc::compileModule(ModuleOp module,
     return fail();
   }
   bool openmp = llvmModule->getFunction("__kmpc_fork_call") != nullptr;
-  if (failed(linkSharedObject(objPath, outputPath, options.target, error,
-                              openmp)))
-    return fail();
+  beginStage("link", "ld.lld -shared -> " + outputPath);
+  {
+    TimingScope timer = nestTimer("ld.lld");
+    if (failed(linkSharedObject(objPath, outputPath, options.target, error,
+                                openmp)))
+      return fail();
+  }
+  uint64_t soSize = 0;
+  if (!llvm::sys::fs::file_size(outputPath, soSize))
+    note(formatByteSize(soSize));
+  if (!options.headerPath.empty()) {
+    if (failed(writeHeader(options, getModelMetadata(*payload, **tm),
+                           outputPath, error)))
+      return fail();
+    note("C header " + options.headerPath);
+  }
   return success();
 }

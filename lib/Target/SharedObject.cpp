@@ -125,21 +125,33 @@ FailureOr<ModelPayload> attnc::extractPayload(ModuleOp module) {
 
 static uint64_t alignTo(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 
+std::string attnc::getModelMetadata(const ModelPayload &payload,
+                                    const llvm::TargetMachine &tm) {
+  return payload.metadata + "compiler " ATTNC_VERSION "\n" + "target " +
+         tm.getTargetTriple().str() + "\n";
+}
+
 LogicalResult attnc::writeWeightBlob(const ModelPayload &payload,
-                                     StringRef path, std::string &error) {
+                                     StringRef path, std::string &error,
+                                     function_ref<void(uint64_t)> onWrite) {
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
   if (ec) {
     error = "cannot write " + path.str() + ": " + ec.message();
     return failure();
   }
-  uint64_t offset = 0;
+  uint64_t offset = 0, written = 0;
   for (const auto &[name, bytes] : payload.weights) {
     uint64_t aligned = alignTo(offset, kWeightAlignment);
     os.write_zeros(aligned - offset);
     os.write(bytes.data(), bytes.size());
     offset = aligned + bytes.size();
+    written += bytes.size();
+    if (onWrite)
+      onWrite(written);
   }
+  if (onWrite && payload.weights.empty())
+    onWrite(0);
   os.close();
   if (os.has_error()) {
     error = "cannot write " + path.str();
@@ -334,8 +346,7 @@ attnc::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
                            llvm::GlobalValue::ExternalLinkage,
                            llvm::ConstantInt::get(i32, kAbiVersion),
                            "attnc_abi_version");
-  std::string metadata = payload.metadata + "compiler " ATTNC_VERSION "\n" +
-                         "target " + tm.getTargetTriple().str() + "\n";
+  std::string metadata = getModelMetadata(payload, tm);
   auto *text = llvm::ConstantDataArray::getString(llvmContext, metadata,
                                                   /*AddNull=*/true);
   new llvm::GlobalVariable(*m, text->getType(), /*isConstant=*/true,

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Driver/Pipeline.h"
+#include "attnc/Driver/Progress.h"
 #include "attnc/Import/OnnxImporter.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -17,7 +18,9 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/Pass.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -81,6 +84,22 @@ static cl::opt<bool> fusionReport(
     cl::desc("Print each fused op with the ONNX nodes it absorbed, totals, "
              "and attention-like graphs left unfused with the reason"),
     cl::cat(category));
+static cl::opt<std::string> emitHeader(
+    "emit-header",
+    cl::desc("Also write a C header with a typed interface to the model "
+             "(<name>_load/_run, input/output structs; --emit=so only)"),
+    cl::value_desc("file.h"), cl::cat(category));
+static cl::opt<std::string>
+    modelName("model-name",
+              cl::desc("C prefix of the header's declarations (default: "
+                       "the output file's stem)"),
+              cl::value_desc("name"), cl::cat(category));
+static cl::opt<cl::boolOrDefault> progress(
+    "progress",
+    cl::desc("Print the compilation stages (import, fuse, lower, codegen, "
+             "link) and weight bytes written on stderr (default: when stderr "
+             "is a terminal; --progress=false turns it off)"),
+    cl::cat(category));
 static cl::opt<bool> listOps("list-ops",
                              cl::desc("Print the supported ONNX ops and exit"),
                              cl::cat(category));
@@ -118,9 +137,18 @@ int main(int argc, char **argv) {
   });
   // Keep --help short: our options plus the pass manager's debugging ones.
   cl::HideUnrelatedOptions(category);
+  // --time-passes is LLVM's own option (llvm::TimePassesIsEnabled): with it
+  // LLVM also reports its code generation passes after attnc's report.
+  if (auto it = cl::getRegisteredOptions().find("time-passes");
+      it != cl::getRegisteredOptions().end())
+    it->second->setDescription(
+        "Print the time of every stage (import, fuse, lower, codegen, link) "
+        "with every MLIR pass, the LLVM optimization, object emission and "
+        "link nested in it, then LLVM's code generation pass timings");
   for (const char *name :
-       {"mlir-timing", "mlir-print-ir-after-all", "mlir-print-ir-before-all",
-        "mlir-pass-statistics", "mlir-print-ir-after-failure"}) {
+       {"time-passes", "mlir-timing", "mlir-print-ir-after-all",
+        "mlir-print-ir-before-all", "mlir-pass-statistics",
+        "mlir-print-ir-after-failure"}) {
     auto it = cl::getRegisteredOptions().find(name);
     if (it != cl::getRegisteredOptions().end()) {
       it->second->setHiddenFlag(cl::NotHidden);
@@ -148,12 +176,32 @@ int main(int argc, char **argv) {
     output = std::string(path);
   }
 
+  // One timing report for the whole run (--time-passes or --mlir-timing),
+  // printed when `timingManager` is destroyed, after `rootTiming` stops.
+  mlir::DefaultTimingManager timingManager;
+  mlir::applyDefaultTimingManagerCLOptions(timingManager);
+  if (TimePassesIsEnabled) {
+    timingManager.setEnabled(true);
+    timingManager.setDisplayMode(mlir::DefaultTimingManager::DisplayMode::Tree);
+  }
+  mlir::TimingScope rootTiming = timingManager.getRootScope();
+  bool terminal = errs().is_displayed();
+  bool showProgress =
+      progress == cl::BOU_TRUE || (progress == cl::BOU_UNSET && terminal);
+  StageReporter reporter(showProgress ? &errs() : nullptr, terminal, rootTiming,
+                         getNumCompileStages(emit));
+
   mlir::DialectRegistry registry;
   registerAttncDialects(registry);
   mlir::MLIRContext context(registry);
   SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
 
+  uint64_t inputSize = 0;
+  std::string sizeText;
+  if (!sys::fs::file_size(inputFile, inputSize))
+    sizeText = " (" + formatByteSize(inputSize) + ")";
+  reporter.beginStage("import", inputFile + sizeText);
   ImportOptions importOptions;
   importOptions.format = inputFormat;
   mlir::OwningOpRef<mlir::ModuleOp> module =
@@ -170,6 +218,9 @@ int main(int argc, char **argv) {
   options.fuse = fuse;
   options.packWeights = packWeights;
   options.fusionReport = fusionReport;
+  options.headerPath = emitHeader;
+  options.headerName = modelName;
+  options.reporter = &reporter;
   if (mlir::failed(compileModule(*module, options, output)))
     return 1;
   return 0;

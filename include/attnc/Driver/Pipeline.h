@@ -26,6 +26,8 @@
 
 namespace attnc {
 
+class StageReporter;
+
 enum class EmitKind { Attn, Linalg, LLVMIR, Object, SharedObject };
 
 struct CompileOptions {
@@ -47,6 +49,15 @@ struct CompileOptions {
   /// Print the fusion report (attnc-fusion-report) to stdout after the
   /// attn stage.
   bool fusionReport = false;
+  /// With a path: also write the model's typed C header there
+  /// (--emit-header, Target/CHeader.h; needs EmitKind::SharedObject), its
+  /// declarations prefixed `headerName` (default: the output's stem).
+  std::string headerPath;
+  std::string headerName;
+  /// Stage progress and timing (--progress, --time-passes); the caller
+  /// reports the import stage before compileModule. nullptr: silent, and
+  /// pass timing follows --mlir-timing per stage.
+  StageReporter *reporter = nullptr;
 };
 
 /// Fills `vectorBits`/`vectorRegisters` of `options` that are 0 from the
@@ -70,6 +81,10 @@ void buildLinalgPipeline(mlir::OpPassManager &pm);
 /// MLIR passes are not registered (see registerAttncPasses).
 mlir::LogicalResult buildLLVMPipeline(mlir::OpPassManager &pm,
                        const CompileOptions &options);
+
+/// The number of stages `attnc --progress` counts up to `emit`: import,
+/// fuse, lower, codegen, link.
+unsigned getNumCompileStages(EmitKind emit);
 
 /// Runs `module` (freshly imported) through the stages up to
 /// `options.emit` and writes the result to `outputPath` ("-" is stdout for

@@ -15,6 +15,7 @@
 #define ATTNC_TARGET_SHAREDOBJECT_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 
@@ -50,6 +51,11 @@ struct ModelPayload {
 /// `module` and returns their contents.
 mlir::FailureOr<ModelPayload> extractPayload(mlir::ModuleOp module);
 
+/// The metadata text the .so carries (`attnc_model_metadata`): the
+/// payload's input/output lines plus the compiler version and target.
+std::string getModelMetadata(const ModelPayload &payload,
+                             const llvm::TargetMachine &tm);
+
 /// Translates an LLVM-dialect module to LLVM IR and adds the ABI symbols
 /// (`attnc_abi_version`, `attnc_model_metadata`, `attnc_model_run`, and
 /// `attnc_model_set_num_threads` when the code uses OpenMP).
@@ -60,9 +66,12 @@ translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
                   llvm::TargetMachine &tm, const ModelPayload &payload,
                   llvm::StringRef weightBlobPath);
 
-/// Writes all weights back to back (64-byte aligned) into `path`.
-mlir::LogicalResult writeWeightBlob(const ModelPayload &payload,
-                                    llvm::StringRef path, std::string &error);
+/// Writes all weights back to back (64-byte aligned) into `path`, calling
+/// `onWrite` with the weight bytes written so far after each weight.
+mlir::LogicalResult
+writeWeightBlob(const ModelPayload &payload, llvm::StringRef path,
+                std::string &error,
+                llvm::function_ref<void(uint64_t)> onWrite = nullptr);
 
 /// Runs the LLVM optimization pipeline at `tm`'s level.
 void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
