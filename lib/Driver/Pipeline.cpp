@@ -148,6 +148,11 @@ LogicalResult attnc::buildLLVMPipeline(OpPassManager &pm,
   pm.addPass(createEntryABI());
   CompileOptions resolved = options;
   resolveCodegenOptions(resolved);
+  // LLVM's libomp is packaged for the host architecture only (Debian's
+  // libomp5-22 here), so cross-compiled models run serially
+  // (docs/targets.md).
+  if (isCrossTarget(options.target))
+    resolved.parallel = false;
   // Needs the MLIR passes registered (registerAttncPasses).
   return parsePassPipeline(llvmLoweringPipeline(resolved), pm, llvm::errs());
 }

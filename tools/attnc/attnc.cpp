@@ -22,6 +22,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
 
 using namespace llvm;
 using namespace attnc;
@@ -58,6 +59,10 @@ static cl::opt<OnnxFormat> inputFormat(
 static cl::opt<std::string> mtriple("mtriple",
                                     cl::desc("Target triple (default: host)"),
                                     cl::cat(category));
+static cl::alias target("target",
+                        cl::desc("Alias for --mtriple: host, "
+                                 "x86_64-linux-gnu or aarch64-linux-gnu"),
+                        cl::aliasopt(mtriple), cl::cat(category));
 static cl::opt<std::string>
     mcpu("mcpu", cl::desc("Target CPU (default: the host CPU, 'native')"),
          cl::cat(category));
@@ -143,6 +148,23 @@ int main(int argc, char **argv) {
     output = std::string(path);
   }
 
+  // The target and CPU are checked before the (slow) import so that a typo
+  // fails at once.
+  attnc::TargetOptions targetOptions;
+  targetOptions.cpu = mcpu;
+  targetOptions.features = mattr;
+  targetOptions.optLevel = optLevel;
+  std::string targetError;
+  FailureOr<std::string> triple = resolveTargetTriple(mtriple, targetError);
+  if (succeeded(triple)) {
+    targetOptions.triple = *triple;
+    (void)createTargetMachine(targetOptions, targetError);
+  }
+  if (!targetError.empty()) {
+    errs() << "attnc: error: " << targetError << "\n";
+    return 1;
+  }
+
   mlir::DialectRegistry registry;
   registerAttncDialects(registry);
   mlir::MLIRContext context(registry);
@@ -158,10 +180,7 @@ int main(int argc, char **argv) {
 
   CompileOptions options;
   options.emit = emit;
-  options.target.triple = mtriple;
-  options.target.cpu = mcpu;
-  options.target.features = mattr;
-  options.target.optLevel = optLevel;
+  options.target = targetOptions;
   options.fuse = fuse;
   options.fusionReport = fusionReport;
   if (mlir::failed(compileModule(*module, options, output)))
