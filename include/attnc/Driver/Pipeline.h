@@ -40,6 +40,9 @@ struct CompileOptions {
   /// Run the outer tiles on threads (OpenMP; the thread count is chosen at
   /// run time, see docs/abi.md).
   bool parallel = true;
+  /// Lower the parallel loops to OpenMP; when off they run serially on the
+  /// calling thread (cross targets, which have no libomp to link).
+  bool openmp = true;
   /// Run the graph fusion passes (attnc-fuse-*); off for importer tests.
   bool fuse = true;
   /// Print the fusion report (attnc-fusion-report) to stdout after the
