@@ -156,11 +156,10 @@ int main(int argc, char **argv) {
   targetOptions.optLevel = optLevel;
   std::string targetError;
   FailureOr<std::string> triple = resolveTargetTriple(mtriple, targetError);
-  if (succeeded(triple)) {
+  if (succeeded(triple))
     targetOptions.triple = *triple;
-    (void)createTargetMachine(targetOptions, targetError);
-  }
-  if (!targetError.empty()) {
+  if (failed(triple) ||
+      failed(createTargetMachine(targetOptions, targetError))) {
     errs() << "attnc: error: " << targetError << "\n";
     return 1;
   }
