@@ -5,9 +5,9 @@ script wrote.
 
   run_models_test.py --attnc BIN --attnc-run BIN --model M.onnx
                      --test-data DIR --work DIR [--rtol R] [--atol A]
-                     [--xfail REASON] [--target T --runner CMD]
+                     [--xfail REASON] [--target T [--mcpu C] --runner CMD]
 
---target T compiles for T (attnc --target=T) and --runner CMD runs
+--target T compiles for T (attnc --target=T, --mcpu=C) and --runner CMD runs
 attnc-run under CMD (the `aarch64` tests: the aarch64 attnc-run under
 "qemu-aarch64 -L /usr/aarch64-linux-gnu", docs/targets.md).
 
@@ -54,6 +54,7 @@ def main(argv=None):
     parser.add_argument("--xfail", metavar="REASON",
                         help="expected to fail to compile (WILL_FAIL test)")
     parser.add_argument("--target", help="attnc --target")
+    parser.add_argument("--mcpu", help="attnc --mcpu")
     parser.add_argument("--runner", help="command line to run attnc-run under")
     args = parser.parse_args(argv)
     xfail = args.xfail is not None
@@ -74,6 +75,8 @@ def main(argv=None):
     if os.path.exists(so):
         os.remove(so)
     target = [f"--target={args.target}"] if args.target else []
+    if args.mcpu:
+        target.append(f"--mcpu={args.mcpu}")
     code, _ = run_cmd([args.attnc, args.model, "-o", so] + target)
     if code < 0 or code >= 128:
         print(f"FAILED: attnc crashed (exit code {code}); an unsupported model "
