@@ -14,3 +14,7 @@ path = os.pathsep.join([config.attnc_tools_dir, config.llvm_tools_dir,
                         config.environment.get("PATH", os.environ["PATH"])])
 config.environment["PATH"] = path
 config.substitutions.append(("%attnc_src", config.attnc_src_root))
+
+# Linking aarch64 models needs Debian's cross libc (libc6-dev-arm64-cross).
+if os.path.exists("/usr/aarch64-linux-gnu/lib/libc.so"):
+    config.available_features.add("aarch64-sysroot")

@@ -3,7 +3,8 @@
 # often as you like; it only installs what is missing.
 #
 #   1. apt packages (LLVM/MLIR 22 from bookworm-security, ONNX, protobuf,
-#      GoogleTest, Ninja, ccache, torch/onnx for Python, the ONNX node tests)
+#      GoogleTest, Ninja, ccache, torch/onnx for Python, the ONNX node tests,
+#      qemu-user and the arm64 cross libraries for the aarch64 tests)
 #   2. .venv: /usr/bin/python3 -m venv --system-site-packages, plus
 #      onnxruntime and onnx from PyPI (the reference for the e2e tests) and
 #      transformers==4.40.2 (the exported-model generators in models/)
@@ -32,6 +33,10 @@ APT_PACKAGES=(
   zlib1g-dev libzstd-dev libedit-dev libcurl4-openssl-dev libxml2-dev
   libonnx-testdata
   time  # GNU time: peak compile memory in tools/models_report.py
+  # aarch64 cross-build of the runtime and the `aarch64` tests under qemu
+  # (docs/targets.md): user-mode qemu and the arm64 cross libc/libstdc++.
+  qemu-user libc6-dev-arm64-cross libgcc-12-dev-arm64-cross
+  libstdc++-12-dev-arm64-cross
 )
 
 # --- 1. apt ------------------------------------------------------------------

@@ -112,9 +112,9 @@ static std::string llvmLoweringPipeline(const CompileOptions &options) {
       text.replace(pos, key.size(), value.str());
   };
   replace("{codegen}", codegen);
-  replace("{omp}", options.parallel ? "convert-scf-to-openmp,canonicalize,"
-                                    : "");
-  replace("{omp-llvm}", options.parallel ? "convert-openmp-to-llvm," : "");
+  bool openmp = options.parallel && options.openmp;
+  replace("{omp}", openmp ? "convert-scf-to-openmp,canonicalize," : "");
+  replace("{omp-llvm}", openmp ? "convert-openmp-to-llvm," : "");
   return text;
 }
 
@@ -157,6 +157,12 @@ LogicalResult attnc::buildLLVMPipeline(OpPassManager &pm,
   weights.minElements = options.minWeightElements;
   pm.addPass(createExternalizeWeights(weights));
   pm.addPass(createEntryABI());
+  // LLVM's libomp is packaged for the host architecture only (Debian's
+  // libomp5-22 here), so cross-compiled models run their parallel loops
+  // serially (docs/targets.md). The loops stay scf.forall: the tiling and
+  // bufferization of serial scf.for tiles take 3-4x longer to compile.
+  if (isCrossTarget(options.target))
+    resolved.openmp = false;
   // Needs the MLIR passes registered (registerAttncPasses).
   return parsePassPipeline(llvmLoweringPipeline(resolved), pm, llvm::errs());
 }

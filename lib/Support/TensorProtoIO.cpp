@@ -6,9 +6,6 @@
 
 #include "attnc/Support/TensorProtoIO.h"
 
-// onnx_pb.h defines ONNX_API, which the generated onnx-ml.pb.h needs.
-#include "onnx/onnx_pb.h"
-
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -22,6 +19,252 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "TensorProtoIO assumes a little-endian host");
 
 namespace {
+// onnx.TensorProto's field numbers and the enum values we look at
+// (onnx/onnx.proto). The file format is decoded here rather than through
+// the generated protobuf classes so that attnc-run and the runtime tests
+// need no protobuf library: they are cross-built for targets (aarch64)
+// that have no protobuf package (docs/targets.md).
+enum TensorField : uint32_t {
+  kDims = 1,
+  kDataType = 2,
+  kSegment = 3,
+  kFloatData = 4,
+  kInt32Data = 5,
+  kStringData = 6,
+  kInt64Data = 7,
+  kName = 8,
+  kRawData = 9,
+  kDoubleData = 10,
+  kUint64Data = 11,
+  kDataLocation = 14,
+};
+enum OnnxType : int32_t {
+  kOnnxUndefined = 0,
+  kOnnxString = 8,
+  kOnnxComplex64 = 14,
+  kOnnxComplex128 = 15,
+};
+constexpr int32_t kDataLocationExternal = 1;
+
+enum WireType : uint32_t {
+  kVarint = 0,
+  kFixed64 = 1,
+  kLengthDelimited = 2,
+  kFixed32 = 5,
+};
+
+/// The TensorProto fields attnc reads, as protobuf would decode them.
+struct WireTensor {
+  std::vector<int64_t> dims;
+  int32_t dataType = 0;
+  int32_t dataLocation = 0;
+  bool hasSegment = false;
+  std::string name;
+  bool hasRawData = false;
+  std::string rawData;
+  std::vector<float> floatData;
+  std::vector<int32_t> int32Data;
+  std::vector<int64_t> int64Data;
+  std::vector<double> doubleData;
+  std::vector<uint64_t> uint64Data;
+  size_t stringDataCount = 0;
+};
+
+/// A cursor over protobuf wire-format bytes.
+class WireReader {
+public:
+  WireReader(const char *begin, const char *end) : pos(begin), end(end) {}
+  bool atEnd() const { return pos == end; }
+
+  bool readVarint(uint64_t &value) {
+    value = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+      if (pos == end)
+        return false;
+      uint8_t byte = static_cast<uint8_t>(*pos++);
+      value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if (!(byte & 0x80))
+        return true;
+    }
+    return false; // more than 10 bytes
+  }
+  template <typename T> bool readFixed(T &value) {
+    if (static_cast<size_t>(end - pos) < sizeof(T))
+      return false;
+    std::memcpy(&value, pos, sizeof(T));
+    pos += sizeof(T);
+    return true;
+  }
+  bool readBytes(const char *&begin, size_t &size) {
+    uint64_t n;
+    if (!readVarint(n) || n > static_cast<uint64_t>(end - pos))
+      return false;
+    begin = pos;
+    size = static_cast<size_t>(n);
+    pos += size;
+    return true;
+  }
+  /// Skips a field of `wireType` (groups are not used by onnx.proto).
+  bool skip(uint32_t wireType) {
+    uint64_t ignored;
+    const char *b;
+    size_t n;
+    switch (wireType) {
+    case kVarint:
+      return readVarint(ignored);
+    case kFixed64:
+      return readFixed(ignored);
+    case kLengthDelimited:
+      return readBytes(b, n);
+    case kFixed32: {
+      uint32_t ignored32;
+      return readFixed(ignored32);
+    }
+    default:
+      return false;
+    }
+  }
+
+private:
+  const char *pos;
+  const char *end;
+};
+
+/// Appends a repeated scalar field's value(s): one element, or a packed
+/// run of them (protobuf accepts both encodings for packable fields).
+template <typename T, typename Read>
+bool readRepeated(WireReader &r, uint32_t wireType, uint32_t elementWire,
+                  std::vector<T> &out, Read readOne) {
+  if (wireType == elementWire)
+    return readOne(r, out);
+  if (wireType != kLengthDelimited)
+    return r.skip(wireType); // protobuf keeps it as an unknown field
+  const char *b;
+  size_t n;
+  if (!r.readBytes(b, n))
+    return false;
+  WireReader packed(b, b + n);
+  while (!packed.atEnd())
+    if (!readOne(packed, out))
+      return false;
+  return true;
+}
+
+template <typename T> bool readVarintInto(WireReader &r, std::vector<T> &out) {
+  uint64_t v;
+  if (!r.readVarint(v))
+    return false;
+  out.push_back(static_cast<T>(v)); // int32 truncates, as protobuf does
+  return true;
+}
+template <typename T> bool readFixedInto(WireReader &r, std::vector<T> &out) {
+  T v;
+  if (!r.readFixed(v))
+    return false;
+  out.push_back(v);
+  return true;
+}
+
+bool decodeTensorProto(const std::string &bytes, WireTensor &t) {
+  WireReader r(bytes.data(), bytes.data() + bytes.size());
+  while (!r.atEnd()) {
+    uint64_t key;
+    if (!r.readVarint(key) || (key >> 3) == 0 || (key >> 3) > 0x1fffffff)
+      return false;
+    uint32_t field = static_cast<uint32_t>(key >> 3);
+    uint32_t wire = static_cast<uint32_t>(key & 7);
+    auto scalar = [&](int32_t &out) {
+      if (wire != kVarint)
+        return r.skip(wire);
+      uint64_t v;
+      if (!r.readVarint(v))
+        return false;
+      out = static_cast<int32_t>(v);
+      return true;
+    };
+    auto bytesField = [&](std::string *out, bool *seen) {
+      if (wire != kLengthDelimited)
+        return r.skip(wire);
+      const char *b;
+      size_t n;
+      if (!r.readBytes(b, n))
+        return false;
+      if (out)
+        out->assign(b, n);
+      if (seen)
+        *seen = true;
+      return true;
+    };
+    bool ok;
+    switch (field) {
+    case kDims:
+      ok = readRepeated(r, wire, kVarint, t.dims, readVarintInto<int64_t>);
+      break;
+    case kDataType:
+      ok = scalar(t.dataType);
+      break;
+    case kSegment:
+      ok = bytesField(nullptr, &t.hasSegment);
+      break;
+    case kFloatData:
+      ok = readRepeated(r, wire, kFixed32, t.floatData, readFixedInto<float>);
+      break;
+    case kInt32Data:
+      ok = readRepeated(r, wire, kVarint, t.int32Data, readVarintInto<int32_t>);
+      break;
+    case kStringData: {
+      bool seen = false;
+      ok = bytesField(nullptr, &seen);
+      t.stringDataCount += seen;
+      break;
+    }
+    case kInt64Data:
+      ok = readRepeated(r, wire, kVarint, t.int64Data, readVarintInto<int64_t>);
+      break;
+    case kName:
+      ok = bytesField(&t.name, nullptr);
+      break;
+    case kRawData:
+      ok = bytesField(&t.rawData, &t.hasRawData);
+      break;
+    case kDoubleData:
+      ok = readRepeated(r, wire, kFixed64, t.doubleData,
+                        readFixedInto<double>);
+      break;
+    case kUint64Data:
+      ok = readRepeated(r, wire, kVarint, t.uint64Data,
+                        readVarintInto<uint64_t>);
+      break;
+    case kDataLocation:
+      ok = scalar(t.dataLocation);
+      break;
+    default:
+      ok = r.skip(wire);
+      break;
+    }
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
+void writeVarint(std::string &out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+void writeKey(std::string &out, uint32_t field, uint32_t wire) {
+  writeVarint(out, (static_cast<uint64_t>(field) << 3) | wire);
+}
+void writeBytesField(std::string &out, uint32_t field, const void *data,
+                     size_t size) {
+  writeKey(out, field, kLengthDelimited);
+  writeVarint(out, size);
+  out.append(static_cast<const char *>(data), size);
+}
+
 struct TypeEntry {
   ElementType type;
   const char *name;
@@ -40,13 +283,13 @@ constexpr TypeEntry kTypes[] = {
 /// Names for ONNX types we refuse, so the message says what the file held.
 const char *onnxTypeName(int32_t t) {
   switch (t) {
-  case onnx::TensorProto::STRING:
+  case kOnnxString:
     return "STRING";
-  case onnx::TensorProto::COMPLEX64:
+  case kOnnxComplex64:
     return "COMPLEX64";
-  case onnx::TensorProto::COMPLEX128:
+  case kOnnxComplex128:
     return "COMPLEX128";
-  case onnx::TensorProto::UNDEFINED:
+  case kOnnxUndefined:
     return "UNDEFINED";
   default:
     return nullptr;
@@ -137,12 +380,12 @@ bool attnc::checkedNumElements(const std::vector<int64_t> &dims,
 
 bool attnc::parseTensorProto(const std::string &bytes, HostTensor &out,
                              std::string &error) {
-  onnx::TensorProto proto;
-  if (!proto.ParseFromString(bytes)) {
+  WireTensor proto;
+  if (!decodeTensorProto(bytes, proto)) {
     error = "not a valid serialized onnx.TensorProto";
     return false;
   }
-  int32_t onnxType = proto.data_type();
+  int32_t onnxType = proto.dataType;
   ElementType type = elementTypeFromOnnx(onnxType);
   if (type == ElementType::Undefined) {
     const char *name = onnxTypeName(onnxType);
@@ -150,15 +393,15 @@ bool attnc::parseTensorProto(const std::string &bytes, HostTensor &out,
             (name ? name : "") + " (" + std::to_string(onnxType) + ")";
     return false;
   }
-  if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
+  if (proto.dataLocation == kDataLocationExternal) {
     error = "tensors with external data are not supported";
     return false;
   }
-  if (proto.has_segment()) {
+  if (proto.hasSegment) {
     error = "segmented tensors are not supported";
     return false;
   }
-  std::vector<int64_t> dims(proto.dims().begin(), proto.dims().end());
+  std::vector<int64_t> dims = std::move(proto.dims);
   for (size_t i = 0; i < dims.size(); ++i) {
     if (dims[i] < 0) {
       error = "dim " + std::to_string(i) + " is negative (" +
@@ -175,14 +418,14 @@ bool attnc::parseTensorProto(const std::string &bytes, HostTensor &out,
 
   struct Field {
     const char *name;
-    int size;
+    size_t size;
   };
-  const Field typed[] = {{"float_data", proto.float_data_size()},
-                         {"int32_data", proto.int32_data_size()},
-                         {"int64_data", proto.int64_data_size()},
-                         {"double_data", proto.double_data_size()},
-                         {"uint64_data", proto.uint64_data_size()},
-                         {"string_data", proto.string_data_size()}};
+  const Field typed[] = {{"float_data", proto.floatData.size()},
+                         {"int32_data", proto.int32Data.size()},
+                         {"int64_data", proto.int64Data.size()},
+                         {"double_data", proto.doubleData.size()},
+                         {"uint64_data", proto.uint64Data.size()},
+                         {"string_data", proto.stringDataCount}};
   const char *typedField = nullptr;
   size_t typedCount = 0;
   for (const Field &f : typed) {
@@ -193,15 +436,15 @@ bool attnc::parseTensorProto(const std::string &bytes, HostTensor &out,
       return false;
     }
     typedField = f.name;
-    typedCount = static_cast<size_t>(f.size);
+    typedCount = f.size;
   }
-  bool hasRaw = proto.has_raw_data() && !proto.raw_data().empty();
+  bool hasRaw = proto.hasRawData && !proto.rawData.empty();
   if (hasRaw && typedField) {
     error = std::string("tensor has both raw_data and ") + typedField;
     return false;
   }
 
-  out.name = proto.name();
+  out.name = std::move(proto.name);
   out.type = type;
   out.dims = std::move(dims);
   out.data.clear();
@@ -211,14 +454,14 @@ bool attnc::parseTensorProto(const std::string &bytes, HostTensor &out,
   shape += "]";
 
   if (hasRaw || !typedField) {
-    size_t have = proto.raw_data().size();
+    size_t have = proto.rawData.size();
     if (have != count * elementSize) {
       error = "shape " + shape + " of " + elementTypeName(type) + " needs " +
               std::to_string(count * elementSize) +
               " bytes of data, file has " + std::to_string(have);
       return false;
     }
-    out.data.assign(proto.raw_data().begin(), proto.raw_data().end());
+    out.data.assign(proto.rawData.begin(), proto.rawData.end());
     return true;
   }
 
@@ -236,33 +479,33 @@ bool attnc::parseTensorProto(const std::string &bytes, HostTensor &out,
   bool ok = true;
   switch (type) {
   case ElementType::F32:
-    if (proto.float_data_size() != static_cast<int>(count))
+    if (proto.floatData.size() != count)
       return wrongField();
     out.data.resize(count * 4);
-    std::memcpy(out.data.data(), proto.float_data().data(), count * 4);
+    std::memcpy(out.data.data(), proto.floatData.data(), count * 4);
     return true;
   case ElementType::F64:
-    if (proto.double_data_size() != static_cast<int>(count))
+    if (proto.doubleData.size() != count)
       return wrongField();
     out.data.resize(count * 8);
-    std::memcpy(out.data.data(), proto.double_data().data(), count * 8);
+    std::memcpy(out.data.data(), proto.doubleData.data(), count * 8);
     return true;
   case ElementType::I64:
-    if (proto.int64_data_size() != static_cast<int>(count))
+    if (proto.int64Data.size() != count)
       return wrongField();
     out.data.resize(count * 8);
-    std::memcpy(out.data.data(), proto.int64_data().data(), count * 8);
+    std::memcpy(out.data.data(), proto.int64Data.data(), count * 8);
     return true;
   case ElementType::U64:
-    if (proto.uint64_data_size() != static_cast<int>(count))
+    if (proto.uint64Data.size() != count)
       return wrongField();
     out.data.resize(count * 8);
-    std::memcpy(out.data.data(), proto.uint64_data().data(), count * 8);
+    std::memcpy(out.data.data(), proto.uint64Data.data(), count * 8);
     return true;
   case ElementType::U32:
-    if (proto.uint64_data_size() != static_cast<int>(count))
+    if (proto.uint64Data.size() != count)
       return wrongField();
-    ok = narrowInto<uint32_t>(proto.uint64_data().data(), count, out.data,
+    ok = narrowInto<uint32_t>(proto.uint64Data.data(), count, out.data,
                               rangeError);
     break;
   case ElementType::I32:
@@ -273,9 +516,9 @@ bool attnc::parseTensorProto(const std::string &bytes, HostTensor &out,
   case ElementType::Bool:
   case ElementType::F16:
   case ElementType::BF16: {
-    if (proto.int32_data_size() != static_cast<int>(count))
+    if (proto.int32Data.size() != count)
       return wrongField();
-    const int32_t *src = proto.int32_data().data();
+    const int32_t *src = proto.int32Data.data();
     switch (type) {
     case ElementType::I32:
       ok = narrowInto<int32_t>(src, count, out.data, rangeError);
@@ -323,16 +566,16 @@ bool attnc::serializeTensorProto(const HostTensor &tensor, std::string &out,
     error = "tensor data does not match its shape";
     return false;
   }
-  onnx::TensorProto proto;
-  proto.set_name(tensor.name);
-  proto.set_data_type(static_cast<int32_t>(tensor.type));
-  for (int64_t d : tensor.dims)
-    proto.add_dims(d);
-  proto.set_raw_data(tensor.data.data(), tensor.data.size());
-  if (!proto.SerializeToString(&out)) {
-    error = "cannot serialize the tensor";
-    return false;
+  // Fields in number order, as protobuf writes them.
+  out.clear();
+  for (int64_t d : tensor.dims) {
+    writeKey(out, kDims, kVarint);
+    writeVarint(out, static_cast<uint64_t>(d));
   }
+  writeKey(out, kDataType, kVarint);
+  writeVarint(out, static_cast<uint64_t>(static_cast<int32_t>(tensor.type)));
+  writeBytesField(out, kName, tensor.name.data(), tensor.name.size());
+  writeBytesField(out, kRawData, tensor.data.data(), tensor.data.size());
   return true;
 }
 

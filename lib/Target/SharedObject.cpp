@@ -31,6 +31,38 @@ using namespace attnc;
 static constexpr uint32_t kAbiVersion = 1;
 static constexpr unsigned kWeightAlignment = 64;
 
+llvm::ArrayRef<llvm::StringRef> attnc::getKnownTargets() {
+  static const llvm::StringRef targets[] = {"x86_64-linux-gnu",
+                                            "aarch64-linux-gnu"};
+  return targets;
+}
+
+FailureOr<std::string> attnc::resolveTargetTriple(StringRef name,
+                                                  std::string &error) {
+  if (name.empty() || name == "host")
+    return std::string();
+  // Accept vendor spellings of the known targets (aarch64-unknown-linux-gnu)
+  // by comparing arch, OS and environment, not the string.
+  llvm::Triple triple(llvm::Triple::normalize(name));
+  for (StringRef known : getKnownTargets()) {
+    llvm::Triple k(llvm::Triple::normalize(known));
+    if (triple.getArch() == k.getArch() && triple.getOS() == k.getOS() &&
+        triple.getEnvironment() == k.getEnvironment())
+      return known.str();
+  }
+  error = "unknown target '" + name.str() + "'; known targets: host";
+  for (StringRef known : getKnownTargets())
+    error += ", " + known.str();
+  return failure();
+}
+
+bool attnc::isCrossTarget(const TargetOptions &options) {
+  if (options.triple.empty())
+    return false;
+  return llvm::Triple(options.triple).getArch() !=
+         llvm::Triple(llvm::sys::getProcessTriple()).getArch();
+}
+
 FailureOr<std::unique_ptr<llvm::TargetMachine>>
 attnc::createTargetMachine(const TargetOptions &options, std::string &error) {
   llvm::InitializeAllTargetInfos();
@@ -55,6 +87,15 @@ attnc::createTargetMachine(const TargetOptions &options, std::string &error) {
         features += (f.second ? "+" : "-") + f.first().str() + ",";
   }
   features += options.features;
+  // LLVM only warns about an unknown CPU and then generates code for a
+  // baseline one; a typo in --mcpu should not silently lose NEON/AVX tuning.
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (sti && !sti->isCPUStringValid(cpu)) {
+    error = "unknown CPU '" + cpu + "' for " + triple.str() +
+            " (llc-22 -mtriple=" + triple.str() + " -mcpu=help lists them)";
+    return failure();
+  }
   llvm::TargetOptions targetOptions;
   auto level = options.optLevel == 0   ? llvm::CodeGenOptLevel::None
                : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
@@ -418,6 +459,24 @@ LogicalResult attnc::emitObject(llvm::Module &module, llvm::TargetMachine &tm,
   return success();
 }
 
+/// The folder holding the target's libc for a cross link: $ATTNC_SYSROOT,
+/// else Debian's cross-toolchain folder /usr/<multiarch>.
+static FailureOr<std::string> findCrossSysroot(StringRef multiarch,
+                                               std::string &error) {
+  std::string sysroot = "/usr/" + multiarch.str();
+  if (const char *env = std::getenv("ATTNC_SYSROOT"))
+    sysroot = env;
+  for (const char *sub : {"/lib/libc.so", "/usr/lib/libc.so"})
+    if (llvm::sys::fs::exists(sysroot + sub))
+      return sysroot;
+  error = "cannot find the " + multiarch.str() + " C library (no libc.so in " +
+          sysroot + "/lib or " + sysroot +
+          "/usr/lib): install the cross libc (Debian: libc6-dev-" +
+          (multiarch.starts_with("aarch64") ? "arm64" : "<arch>") +
+          "-cross) or point ATTNC_SYSROOT at the target's root";
+  return failure();
+}
+
 LogicalResult attnc::linkSharedObject(StringRef objectPath,
                                       StringRef outputPath,
                                       const TargetOptions &options,
@@ -433,6 +492,14 @@ LogicalResult attnc::linkSharedObject(StringRef objectPath,
                                              : options.triple);
   std::string multiarch =
       (triple.getArchName() + "-linux-gnu").str(); // Debian multiarch dir
+  std::vector<std::string> libDirs = {"/usr/lib/" + multiarch,
+                                      "/lib/" + multiarch};
+  if (isCrossTarget(options)) {
+    FailureOr<std::string> sysroot = findCrossSysroot(multiarch, error);
+    if (failed(sysroot))
+      return failure();
+    libDirs = {*sysroot + "/lib", *sysroot + "/usr/lib"};
+  }
   std::vector<std::string> args = {ld,
                                    "-shared",
                                    "--no-undefined",
@@ -441,11 +508,10 @@ LogicalResult attnc::linkSharedObject(StringRef objectPath,
                                    "--as-needed",
                                    "-o",
                                    outputPath.str(),
-                                   objectPath.str(),
-                                   "-L/usr/lib/" + multiarch,
-                                   "-L/lib/" + multiarch,
-                                   "-lm",
-                                   "-lc"};
+                                   objectPath.str()};
+  for (const std::string &dir : libDirs)
+    args.push_back("-L" + dir);
+  args.insert(args.end(), {"-lm", "-lc"});
   if (openmp) {
     // LLVM's OpenMP runtime; the rpath lets dlopen find it without
     // LD_LIBRARY_PATH (ATTNC_OPENMP_DIR overrides the folder).

@@ -105,10 +105,20 @@ function(attnc_add_model_family script)
               --atol ${ATTNC_MODELS_ATOL} ${xfail})
     set_tests_properties(${test} PROPERTIES
       LABELS "e2e;models" FIXTURES_REQUIRED e2e.models.${id} TIMEOUT 300)
+    set(will_fail)
     if(xfail)
       set_tests_properties(${test} PROPERTIES WILL_FAIL TRUE)
+      set(will_fail WILL_FAIL)
     endif()
     set_property(DIRECTORY APPEND PROPERTY ATTNC_MODELS_TESTS ${test})
+    # Cross-compiled for aarch64, run under qemu (cmake/CrossAarch64.cmake).
+    attnc_add_aarch64_test(aarch64.models.${graph}.run ${will_fail}
+      FIXTURES_REQUIRED e2e.models.${id}
+      COMMAND "${ATTNC_PYTHON}" ${_models_driver}
+              --attnc $<TARGET_FILE:attnc> ${ATTNC_AARCH64_DRIVER_ARGS}
+              --model ${work}/${graph}.onnx --test-data ${work}/${graph}
+              --work ${work}/so-aarch64 --rtol ${ATTNC_MODELS_RTOL}
+              --atol ${ATTNC_MODELS_ATOL} ${xfail})
 
     # Fusion: the report's totals equal the layer counts, nothing unfused.
     if(DEFINED _models_fusion_${graph})
@@ -166,6 +176,13 @@ function(attnc_add_ort_optimized id graph model_type)
   set_tests_properties(e2e.models.${graph}_ort.run PROPERTIES
     LABELS "e2e;models"
     FIXTURES_REQUIRED "e2e.models.${id};e2e.models.${graph}_ort" TIMEOUT 300)
+  attnc_add_aarch64_test(aarch64.models.${graph}_ort.run
+    FIXTURES_REQUIRED e2e.models.${id} e2e.models.${graph}_ort
+    COMMAND "${ATTNC_PYTHON}" ${_models_driver}
+            --attnc $<TARGET_FILE:attnc> ${ATTNC_AARCH64_DRIVER_ARGS}
+            --model ${work}/${graph}_ort.onnx --test-data ${work}/${graph}
+            --work ${work}/so_ort-aarch64 --rtol ${ATTNC_MODELS_RTOL}
+            --atol ${ATTNC_MODELS_ATOL})
 endfunction()
 
 # BERT: EmbedLayerNormalization (mask_index = [B] lengths), Attention

@@ -26,6 +26,11 @@ Subcommands (one ctest test each):
   fail --message TEXT
       Always fails, printing TEXT (used when test inputs are missing).
 
+Cross-target runs (ctest label `aarch64`, docs/targets.md): `compile` and
+`node` take --target T (passed to attnc as --target=T), and `run` and
+`node` take --runner CMD, a command line put before attnc-run (e.g.
+"qemu-aarch64 -L /usr/aarch64-linux-gnu" with the aarch64 attnc-run).
+
 Only the standard library is used here, so every subcommand except
 `generate` works with any python3.
 """
@@ -78,7 +83,8 @@ def cmd_compile(args):
     if os.path.exists(args.out):
         os.remove(args.out)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    code, _ = run_cmd([args.attnc, args.model, "-o", args.out])
+    target = [f"--target={args.target}"] if args.target else []
+    code, _ = run_cmd([args.attnc, args.model, "-o", args.out] + target)
     if code:
         return 1
     if not os.path.isfile(args.out):
@@ -87,8 +93,10 @@ def cmd_compile(args):
     return 0
 
 
-def attnc_run_test_data(attnc_run, so, test_data, rtol, atol):
-    cmd = [attnc_run, so, "--test-data", test_data]
+def attnc_run_test_data(attnc_run, so, test_data, rtol, atol, runner=None):
+    """Runs attnc-run --test-data (under `runner`, a command line, if set);
+    returns 0 iff every output matches."""
+    cmd = shlex.split(runner or "") + [attnc_run, so, "--test-data", test_data]
     if rtol is not None:
         cmd += ["--rtol", rtol]
     if atol is not None:
@@ -104,7 +112,7 @@ def attnc_run_test_data(attnc_run, so, test_data, rtol, atol):
 
 def cmd_run(args):
     return attnc_run_test_data(args.attnc_run, args.so, args.test_data,
-                               args.rtol, args.atol)
+                               args.rtol, args.atol, args.runner)
 
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:inf|nan)")
@@ -151,12 +159,13 @@ def cmd_node(args):
         return 1
     os.makedirs(args.work, exist_ok=True)
     so = os.path.join(args.work, "model.so")
-    compile_args = argparse.Namespace(attnc=args.attnc, model=model, out=so)
+    compile_args = argparse.Namespace(attnc=args.attnc, model=model, out=so,
+                                      target=args.target)
     if cmd_compile(compile_args):
         print("FAILED: attnc could not compile the model")
         return 1
     return attnc_run_test_data(args.attnc_run, so, args.test_dir, args.rtol,
-                               args.atol)
+                               args.atol, args.runner)
 
 
 def cmd_fail(args):
@@ -180,6 +189,7 @@ def main(argv=None):
     p.add_argument("--attnc", required=True)
     p.add_argument("--model", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--target")
     p.set_defaults(func=cmd_compile)
 
     p = sub.add_parser("run")
@@ -188,6 +198,7 @@ def main(argv=None):
     p.add_argument("--test-data", required=True)
     p.add_argument("--rtol")
     p.add_argument("--atol")
+    p.add_argument("--runner")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("print")
@@ -205,6 +216,8 @@ def main(argv=None):
     p.add_argument("--work", required=True)
     p.add_argument("--rtol")
     p.add_argument("--atol")
+    p.add_argument("--target")
+    p.add_argument("--runner")
     p.set_defaults(func=cmd_node)
 
     p = sub.add_parser("fail")

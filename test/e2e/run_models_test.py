@@ -5,7 +5,11 @@ script wrote.
 
   run_models_test.py --attnc BIN --attnc-run BIN --model M.onnx
                      --test-data DIR --work DIR [--rtol R] [--atol A]
-                     [--xfail REASON]
+                     [--xfail REASON] [--target T [--mcpu C] --runner CMD]
+
+--target T compiles for T (attnc --target=T, --mcpu=C) and --runner CMD runs
+attnc-run under CMD (the `aarch64` tests: the aarch64 attnc-run under
+"qemu-aarch64 -L /usr/aarch64-linux-gnu", docs/targets.md).
 
 Without --xfail: compiles M.onnx with attnc, then runs
 `attnc-run M.so --test-data DIR`; exit 0 iff both succeed.
@@ -49,6 +53,9 @@ def main(argv=None):
     parser.add_argument("--atol")
     parser.add_argument("--xfail", metavar="REASON",
                         help="expected to fail to compile (WILL_FAIL test)")
+    parser.add_argument("--target", help="attnc --target")
+    parser.add_argument("--mcpu", help="attnc --mcpu")
+    parser.add_argument("--runner", help="command line to run attnc-run under")
     args = parser.parse_args(argv)
     xfail = args.xfail is not None
     # The value that makes ctest report a failure: 1 normally, 0 under
@@ -67,7 +74,10 @@ def main(argv=None):
     so = os.path.join(args.work, os.path.splitext(os.path.basename(args.model))[0] + ".so")
     if os.path.exists(so):
         os.remove(so)
-    code, _ = run_cmd([args.attnc, args.model, "-o", so])
+    target = [f"--target={args.target}"] if args.target else []
+    if args.mcpu:
+        target.append(f"--mcpu={args.mcpu}")
+    code, _ = run_cmd([args.attnc, args.model, "-o", so] + target)
     if code < 0 or code >= 128:
         print(f"FAILED: attnc crashed (exit code {code}); an unsupported model "
               "must be rejected with an error message"
@@ -88,12 +98,12 @@ def main(argv=None):
               f"line from {XFAIL_FILE} (reason was: {args.xfail}); the test "
               "then checks the outputs against ONNX Runtime. Check now:")
         code = attnc_run_test_data(args.attnc_run, so, args.test_data,
-                                   args.rtol, args.atol)
+                                   args.rtol, args.atol, args.runner)
         print("outputs " + ("match" if code == 0 else "DO NOT match")
               + " the reference")
         return 0
     return attnc_run_test_data(args.attnc_run, so, args.test_data, args.rtol,
-                               args.atol)
+                               args.atol, args.runner)
 
 
 if __name__ == "__main__":

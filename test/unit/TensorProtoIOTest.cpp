@@ -243,6 +243,78 @@ TEST(TensorProtoIOTest, RejectsGarbageAndMissingFiles) {
       << error;
 }
 
+// AttncTensorIO decodes the wire format itself (no protobuf library, so it
+// cross-builds); these cases pin it to protobuf's behaviour.
+TEST(TensorProtoIOTest, WritesWhatProtobufReads) {
+  HostTensor t;
+  t.name = "y";
+  t.type = ElementType::F32;
+  t.dims = {2, 0, 3};
+  std::string bytes, error;
+  ASSERT_TRUE(serializeTensorProto(t, bytes, error)) << error;
+  onnx::TensorProto p;
+  ASSERT_TRUE(p.ParseFromString(bytes));
+  EXPECT_EQ(p.name(), "y");
+  EXPECT_EQ(p.data_type(), onnx::TensorProto::FLOAT);
+  EXPECT_EQ(std::vector<int64_t>(p.dims().begin(), p.dims().end()),
+            (std::vector<int64_t>{2, 0, 3}));
+  EXPECT_TRUE(p.has_raw_data());
+  EXPECT_TRUE(p.raw_data().empty());
+}
+
+TEST(TensorProtoIOTest, WireFormatVariants) {
+  // Hand-written bytes: dims packed (protobuf writes them one per key),
+  // float_data unpacked (protobuf packs it), negative int32 as a 10-byte
+  // varint, and unknown fields of every wire type in between.
+  std::string b;
+  auto byte = [&](std::initializer_list<int> v) {
+    for (int x : v)
+      b.push_back(static_cast<char>(x));
+  };
+  byte({0x0a, 0x02, 0x01, 0x02});           // dims: packed [1, 2]
+  byte({0x10, 0x01});                       // data_type: FLOAT
+  byte({0xf8, 0x06, 0x07});                 // field 111 varint (unknown)
+  byte({0x81, 0x07, 0, 0, 0, 0, 0, 0, 0, 0}); // field 112 fixed64
+  byte({0x8a, 0x07, 0x01, 0x00});           // field 113 bytes
+  byte({0x95, 0x07, 0, 0, 0, 0});           // field 114 fixed32
+  byte({0x25, 0x00, 0x00, 0x80, 0x3f});     // float_data 1.0 (unpacked)
+  byte({0x25, 0x00, 0x00, 0x00, 0xc0});     // float_data -2.0 (unpacked)
+  byte({0x42, 0x01, 'z'});                  // name "z"
+  HostTensor t;
+  std::string error;
+  ASSERT_TRUE(parseTensorProto(b, t, error)) << error;
+  EXPECT_EQ(t.name, "z");
+  EXPECT_EQ(t.dims, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(values<float>(t), (std::vector<float>{1.0f, -2.0f}));
+
+  auto i32 = proto(onnx::TensorProto::INT32, {1});
+  i32.add_int32_data(-5);
+  ASSERT_TRUE(parse(i32, t, error)) << error;
+  EXPECT_EQ(values<int32_t>(t), (std::vector<int32_t>{-5}));
+
+  // Truncated messages and over-long varints are malformed.
+  auto f = proto(onnx::TensorProto::FLOAT, {1});
+  f.set_raw_data("abcd");
+  std::string whole = serialize(f);
+  for (size_t cut = 1; cut < whole.size(); ++cut) {
+    // A cut between fields is a valid (smaller) message, inside one it is
+    // malformed: agree with protobuf on which.
+    std::string part = whole.substr(0, cut);
+    onnx::TensorProto reference;
+    bool wellFormed = reference.ParseFromString(part);
+    HostTensor ignored;
+    error.clear();
+    parseTensorProto(part, ignored, error);
+    EXPECT_EQ(error.find("not a valid") == std::string::npos, wellFormed)
+        << "cut at " << cut << ": " << error;
+  }
+  EXPECT_FALSE(parseTensorProto(whole.substr(0, whole.size() - 1), t, error));
+  EXPECT_FALSE(parseTensorProto(std::string(11, '\xff'), t, error));
+  EXPECT_NE(error.find("not a valid"), std::string::npos) << error;
+  // Field number 0 is invalid.
+  EXPECT_FALSE(parseTensorProto(std::string("\x00\x01", 2), t, error));
+}
+
 TEST(TensorProtoIOTest, FileRoundTrip) {
   std::filesystem::create_directories(ATTNC_TEST_TMPDIR);
   std::string path = std::string(ATTNC_TEST_TMPDIR) + "/roundtrip.pb";

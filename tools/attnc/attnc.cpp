@@ -25,6 +25,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
 
 using namespace llvm;
 using namespace attnc;
@@ -61,6 +62,10 @@ static cl::opt<OnnxFormat> inputFormat(
 static cl::opt<std::string> mtriple("mtriple",
                                     cl::desc("Target triple (default: host)"),
                                     cl::cat(category));
+static cl::alias target("target",
+                        cl::desc("Alias for --mtriple: host, "
+                                 "x86_64-linux-gnu or aarch64-linux-gnu"),
+                        cl::aliasopt(mtriple), cl::cat(category));
 static cl::opt<std::string>
     mcpu("mcpu", cl::desc("Target CPU (default: the host CPU, 'native')"),
          cl::cat(category));
@@ -176,6 +181,21 @@ int main(int argc, char **argv) {
     output = std::string(path);
   }
 
+  // The target and CPU are checked before the (slow) import so that a typo
+  // fails at once.
+  attnc::TargetOptions targetOptions;
+  targetOptions.cpu = mcpu;
+  targetOptions.features = mattr;
+  targetOptions.optLevel = optLevel;
+  std::string targetError;
+  FailureOr<std::string> triple = resolveTargetTriple(mtriple, targetError);
+  if (succeeded(triple))
+    targetOptions.triple = *triple;
+  if (failed(triple) ||
+      failed(createTargetMachine(targetOptions, targetError))) {
+    errs() << "attnc: error: " << targetError << "\n";
+    return 1;
+  }
   // One timing report for the whole run (--time-passes or --mlir-timing),
   // printed when `timingManager` is destroyed, after `rootTiming` stops.
   mlir::DefaultTimingManager timingManager;
@@ -211,10 +231,7 @@ int main(int argc, char **argv) {
 
   CompileOptions options;
   options.emit = emit;
-  options.target.triple = mtriple;
-  options.target.cpu = mcpu;
-  options.target.features = mattr;
-  options.target.optLevel = optLevel;
+  options.target = targetOptions;
   options.fuse = fuse;
   options.packWeights = packWeights;
   options.fusionReport = fusionReport;

@@ -44,6 +44,9 @@ struct CompileOptions {
   bool parallel = true;
   /// Pack constant GEMM weights into panels (attnc-pack-weights).
   bool packWeights = true;
+  /// Lower the parallel loops to OpenMP; when off they run serially on the
+  /// calling thread (cross targets, which have no libomp to link).
+  bool openmp = true;
   /// Run the graph fusion passes (attnc-fuse-*); off for importer tests.
   bool fuse = true;
   /// Print the fusion report (attnc-fusion-report) to stdout after the

@@ -16,6 +16,8 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 
@@ -36,7 +38,23 @@ struct TargetOptions {
   unsigned optLevel = 3;
 };
 
+/// The targets attnc compiles for (`attnc --target=`), besides "host".
+llvm::ArrayRef<llvm::StringRef> getKnownTargets();
+
+/// Maps a `--target`/`--mtriple` value to the triple stored in
+/// TargetOptions: "host" and "" give "" (the host), a known target or a
+/// triple of the same arch and OS (e.g. aarch64-unknown-linux-gnu) gives
+/// the normalized triple. Anything else fails with a message listing the
+/// known targets.
+mlir::FailureOr<std::string> resolveTargetTriple(llvm::StringRef name,
+                                                 std::string &error);
+
+/// True when `options` targets a different architecture than the running
+/// process (the code cannot run here; no OpenMP runtime for it is linked).
+bool isCrossTarget(const TargetOptions &options);
+
 /// Creates the LLVM TargetMachine for `options` (PIC, for shared objects).
+/// Fails for an unknown triple or a CPU name the target does not know.
 mlir::FailureOr<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const TargetOptions &options, std::string &error);
 
@@ -84,6 +102,9 @@ mlir::LogicalResult emitObject(llvm::Module &module, llvm::TargetMachine &tm,
 
 /// Links `objectPath` into the shared object `outputPath` with ld.lld.
 /// With `openmp`, also links LLVM's libomp (with an rpath to its folder).
+/// For a cross target, libc/libm come from the target's sysroot:
+/// $ATTNC_SYSROOT, else Debian's cross folder /usr/<arch>-linux-gnu
+/// (libc6-dev-arm64-cross for aarch64).
 mlir::LogicalResult linkSharedObject(llvm::StringRef objectPath,
                                      llvm::StringRef outputPath,
                                      const TargetOptions &options,
