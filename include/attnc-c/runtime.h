@@ -244,6 +244,72 @@ ATTNC_API attnc_status attnc_session_run(attnc_session *session,
                                          attnc_tensor **outputs,
                                          size_t num_outputs);
 
+/*===----------------------------------------------------------------------===*
+ * Text generation (decoder-only language models)
+ *===----------------------------------------------------------------------===*/
+
+/* attnc_generate drives any decoder-only model whose inputs and outputs use
+ * the Hugging Face names (docs/c-api.md, "Generation"):
+ *   inputs   input_ids i64[batch, seq]           (required)
+ *            attention_mask i64[batch, past+seq] (optional; all ones)
+ *            position_ids i64[batch, seq]        (optional; past .. past+seq-1)
+ *            past_key_values.N.key / .value      (optional; N = 0, 1, ...)
+ *   outputs  logits f32[batch, seq, vocab]       (required)
+ *            present.N.key / .value              (one per past input)
+ * and no other inputs. With past inputs, the prompt runs once with an empty
+ * (length 0) past and every later step feeds one token; each step's
+ * `present` tensors become the next step's `past` tensors without a copy.
+ * Without past inputs the whole sequence is re-run every step. Batch is 1. */
+
+/* Called once per generated token, in order; `index` counts from 0. Return
+ * non-zero to stop generating (the token is kept). */
+typedef int32_t (*attnc_token_callback)(void *user_data, int64_t token,
+                                        size_t index);
+
+typedef struct attnc_generate_options {
+  /* sizeof(attnc_generate_options) as the caller was compiled. */
+  size_t struct_size;
+  /* Tokens to generate at most (default 16). */
+  int32_t max_new_tokens;
+  /* Keep only the k most likely tokens before sampling; 0 = off. */
+  int32_t top_k;
+  /* 0 (the default) = greedy: always the most likely token (the lowest id
+   * on ties), and top_k/top_p/seed are ignored. > 0 = sample from
+   * softmax(logits / temperature), filtered by top_k and top_p. */
+  float temperature;
+  /* Nucleus sampling: keep the most likely tokens whose probabilities sum
+   * to at least top_p; 1 (the default) = off. Must be in (0, 1]. */
+  float top_p;
+  /* Seed of the sampler's random numbers (SplitMix64, docs/c-api.md): the
+   * same seed, options, prompt and model give the same tokens. */
+  uint64_t seed;
+  /* Stop after generating this id (it is kept); -1 (the default) = none. */
+  int64_t eos_token_id;
+  /* Optional streaming callback and its first argument. */
+  attnc_token_callback callback;
+  void *user_data;
+} attnc_generate_options;
+
+/* Sets struct_size and the defaults above. */
+ATTNC_API attnc_status
+attnc_generate_options_init(attnc_generate_options *opts);
+
+/* Generates up to max_new_tokens tokens after the `prompt_len` ids of
+ * `prompt` (at least one) with `session`'s model. The generated ids go to
+ * `tokens` (room for `capacity` >= max_new_tokens ids), their number to
+ * `*num_tokens` (also on failure: the tokens produced before it). The KV
+ * cache lives in tensors the runtime owns for the duration of the call.
+ * `options` may be NULL for greedy decoding of 16 tokens.
+ * Errors: INVALID_ARGUMENT (NULLs, empty prompt, prompt id outside the
+ * vocabulary, capacity too small, bad options), INCOMPATIBLE (the model
+ * does not follow the names above; the message says what is missing or
+ * unexpected), and those of attnc_session_run. */
+ATTNC_API attnc_status attnc_generate(attnc_session *session,
+                                      const int64_t *prompt, size_t prompt_len,
+                                      const attnc_generate_options *options,
+                                      int64_t *tokens, size_t capacity,
+                                      size_t *num_tokens);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
