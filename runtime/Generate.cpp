@@ -14,23 +14,14 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Internal.h"
+#include "GenerateSupport.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstring>
-#include <limits>
 
 using namespace attnc::rt;
+using namespace attnc::rt::gen;
 
 namespace {
-constexpr size_t kAbsent = std::numeric_limits<size_t>::max();
-
-struct TensorDeleter {
-  void operator()(attnc_tensor *t) const { attnc_tensor_destroy(t); }
-};
-using TensorPtr = std::unique_ptr<attnc_tensor, TensorDeleter>;
-
 //===----------------------------------------------------------------------===//
 // Model signature
 //===----------------------------------------------------------------------===//
@@ -59,13 +50,6 @@ struct LmSignature {
 
 attnc_status incompatible(const std::string &message) {
   return fail(ATTNC_STATUS_INCOMPATIBLE, "attnc_generate: " + message);
-}
-
-size_t findDesc(const std::vector<TensorDesc> &list, const std::string &name) {
-  for (size_t i = 0; i < list.size(); ++i)
-    if (list[i].name == name)
-      return i;
-  return kAbsent;
 }
 
 /// Checks that `desc` is i64 [batch, n] like input_ids.
@@ -177,152 +161,6 @@ attnc_status analyze(const Metadata &md, LmSignature &sig) {
   return ATTNC_STATUS_OK;
 }
 
-//===----------------------------------------------------------------------===//
-// Options and sampling
-//===----------------------------------------------------------------------===//
-
-attnc_status readOptions(const attnc_generate_options *options,
-                         attnc_generate_options &opts) {
-  attnc_generate_options_init(&opts);
-  if (!options)
-    return ATTNC_STATUS_OK;
-  // Every field up to user_data exists since version 1; later versions
-  // append, and only the fields the caller's struct has are read.
-  constexpr size_t v1Size =
-      offsetof(attnc_generate_options, user_data) + sizeof(void *);
-  if (options->struct_size < v1Size)
-    return fail(ATTNC_STATUS_INVALID_ARGUMENT,
-                "attnc_generate: options->struct_size is " +
-                    std::to_string(options->struct_size) +
-                    "; call attnc_generate_options_init first");
-  std::memcpy(&opts, options, v1Size);
-  opts.struct_size = sizeof(opts);
-  auto bad = [](const std::string &what) {
-    return fail(ATTNC_STATUS_INVALID_ARGUMENT, "attnc_generate: " + what);
-  };
-  if (opts.max_new_tokens < 0)
-    return bad("max_new_tokens is negative (" +
-               std::to_string(opts.max_new_tokens) + ")");
-  if (opts.top_k < 0)
-    return bad("top_k is negative (" + std::to_string(opts.top_k) + ")");
-  if (!(opts.temperature >= 0) || std::isinf(opts.temperature))
-    return bad("temperature must be finite and >= 0 (0 = greedy), is " +
-               std::to_string(opts.temperature));
-  if (!(opts.top_p > 0 && opts.top_p <= 1))
-    return bad("top_p must be in (0, 1], is " + std::to_string(opts.top_p));
-  if (opts.eos_token_id < -1)
-    return bad("eos_token_id must be a token id or -1, is " +
-               std::to_string(opts.eos_token_id));
-  return ATTNC_STATUS_OK;
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a 64-bit state advanced by the
-/// golden-ratio constant and mixed; small, fast, and fully specified, so
-/// a seed means the same on every platform.
-class SplitMix64 {
-public:
-  explicit SplitMix64(uint64_t seed) : state(seed) {}
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  /// Uniform in [0, 1) from the top 53 bits.
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-
-private:
-  uint64_t state;
-};
-
-/// The most likely token; the lowest id wins ties (like numpy's argmax).
-int64_t argmax(const float *logits, int64_t vocab) {
-  int64_t best = 0;
-  for (int64_t v = 1; v < vocab; ++v)
-    if (logits[v] > logits[best])
-      best = v;
-  return best;
-}
-
-/// Picks the next token from one row of logits (c-api.md, "Sampling").
-class Sampler {
-public:
-  explicit Sampler(const attnc_generate_options &opts)
-      : opts(opts), rng(opts.seed) {}
-
-  int64_t pick(const float *logits, int64_t vocab) {
-    if (opts.temperature == 0)
-      return argmax(logits, vocab);
-    // Candidates sorted by logit (descending), ids ascending on ties, so
-    // that the draw below is reproducible.
-    ids.resize(vocab);
-    for (int64_t v = 0; v < vocab; ++v)
-      ids[v] = v;
-    auto before = [&](int64_t a, int64_t b) {
-      return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
-    };
-    size_t keep = static_cast<size_t>(vocab);
-    if (opts.top_k > 0 && opts.top_k < vocab) {
-      keep = static_cast<size_t>(opts.top_k);
-      std::partial_sort(ids.begin(), ids.begin() + keep, ids.end(), before);
-    } else {
-      std::sort(ids.begin(), ids.end(), before);
-    }
-    // Softmax over the candidates at the temperature, in double.
-    probs.resize(keep);
-    double top = logits[ids[0]] / static_cast<double>(opts.temperature);
-    double sum = 0;
-    for (size_t i = 0; i < keep; ++i) {
-      probs[i] = std::exp(
-          logits[ids[i]] / static_cast<double>(opts.temperature) - top);
-      sum += probs[i];
-    }
-    // Nucleus: the shortest prefix whose probability reaches top_p.
-    if (opts.top_p < 1) {
-      double cumulative = 0;
-      for (size_t i = 0; i < keep; ++i) {
-        cumulative += probs[i] / sum;
-        if (cumulative >= opts.top_p) {
-          keep = i + 1;
-          break;
-        }
-      }
-      sum = 0;
-      for (size_t i = 0; i < keep; ++i)
-        sum += probs[i];
-    }
-    double target = rng.uniform() * sum;
-    double cumulative = 0;
-    for (size_t i = 0; i < keep; ++i) {
-      cumulative += probs[i];
-      if (target < cumulative)
-        return ids[i];
-    }
-    return ids[keep - 1]; // rounding left target at the very top
-  }
-
-private:
-  const attnc_generate_options &opts;
-  SplitMix64 rng;
-  std::vector<int64_t> ids;
-  std::vector<double> probs;
-};
-
-//===----------------------------------------------------------------------===//
-// The loop
-//===----------------------------------------------------------------------===//
-
-/// An i64 [1, n] tensor; `data` points at its n values.
-attnc_status makeRow(size_t n, TensorPtr &out, int64_t *&data) {
-  int64_t dims[2] = {1, static_cast<int64_t>(n)};
-  attnc_tensor *t = nullptr;
-  if (attnc_status s = attnc_tensor_create(ATTNC_DTYPE_I64, 2, dims, &t))
-    return s;
-  out.reset(t);
-  data = static_cast<int64_t *>(t->data);
-  return ATTNC_STATUS_OK;
-}
-
 class Generator {
 public:
   Generator(attnc_session &session, const LmSignature &sig,
@@ -343,7 +181,7 @@ public:
       size_t count = sequence.size() - begin;
       if (sig.staticSeq == 1)
         count = 1;
-      const float *row = nullptr;
+      float *row = nullptr;
       if (attnc_status s = step(sequence, begin, count, row))
         return s;
       fed = begin + count;
@@ -351,11 +189,7 @@ public:
         continue; // still feeding the prompt token by token
       int64_t token = sampler.pick(row, vocab);
       sequence.push_back(token);
-      tokens[produced++] = token;
-      if (opts.callback &&
-          opts.callback(opts.user_data, token, produced - 1) != 0)
-        break;
-      if (token == opts.eos_token_id)
+      if (sampler.emit(token, tokens, produced))
         break;
     }
     return ATTNC_STATUS_OK;
@@ -382,7 +216,7 @@ private:
   /// Runs the model on sequence[begin, begin+count) after `begin` cached
   /// tokens; `row` points at the logits of the last position.
   attnc_status step(const std::vector<int64_t> &sequence, size_t begin,
-                    size_t count, const float *&row) {
+                    size_t count, float *&row) {
     TensorPtr ids, mask, positions;
     int64_t *data = nullptr;
     if (attnc_status s = makeRow(count, ids, data))
@@ -437,7 +271,7 @@ private:
                       formatDims(3, logits.dims.data()) + " for " +
                       std::to_string(count) + " input tokens");
     vocab = logits.dims[2];
-    row = static_cast<const float *>(logits.data) + (count - 1) * vocab;
+    row = static_cast<float *>(logits.data) + (count - 1) * vocab;
     return ATTNC_STATUS_OK;
   }
 
@@ -451,19 +285,6 @@ private:
   int64_t vocab = 0;
 };
 } // namespace
-
-extern "C" ATTNC_API attnc_status
-attnc_generate_options_init(attnc_generate_options *opts) {
-  if (!opts)
-    return fail(ATTNC_STATUS_INVALID_ARGUMENT,
-                "attnc_generate_options_init: opts is NULL");
-  std::memset(opts, 0, sizeof(*opts));
-  opts->struct_size = sizeof(*opts);
-  opts->max_new_tokens = 16;
-  opts->top_p = 1.0f;
-  opts->eos_token_id = -1;
-  return ATTNC_STATUS_OK;
-}
 
 extern "C" ATTNC_API attnc_status
 attnc_generate(attnc_session *session, const int64_t *prompt, size_t prompt_len,
@@ -481,7 +302,7 @@ attnc_generate(attnc_session *session, const int64_t *prompt, size_t prompt_len,
     if (!prompt || prompt_len == 0)
       return bad("the prompt is empty (at least one token id is needed)");
     attnc_generate_options opts;
-    if (attnc_status s = readOptions(options, opts))
+    if (attnc_status s = readOptions(fn, options, opts))
       return s;
     size_t wanted = static_cast<size_t>(opts.max_new_tokens);
     if (wanted > 0 && !tokens)

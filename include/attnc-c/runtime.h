@@ -288,6 +288,9 @@ typedef struct attnc_generate_options {
   /* Optional streaming callback and its first argument. */
   attnc_token_callback callback;
   void *user_data;
+  /* Never generate this id; -1 (the default) = none. Marian models need
+   * their pad id suppressed (Hugging Face's bad_words_ids). */
+  int64_t suppress_token_id;
 } attnc_generate_options;
 
 /* Sets struct_size and the defaults above. */

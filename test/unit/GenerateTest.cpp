@@ -215,6 +215,24 @@ TEST_P(GenerateTest, TopKBoundsTheDraw) {
   EXPECT_TRUE(offTarget) << "temperature 5 never left the argmax";
 }
 
+TEST_P(GenerateTest, SuppressedTokenNeverAppears) {
+  std::vector<int64_t> seq = {3, 3};
+  int64_t banned = ruleTarget(seq);
+  opts.max_new_tokens = 30;
+  opts.suppress_token_id = banned;
+  std::vector<int64_t> ids = generateOk(seq);
+  ASSERT_EQ(ids.size(), 30u);
+  // Greedy as usual, except that a banned target gives way to a neighbour.
+  for (int64_t t : ids) {
+    int64_t target = ruleTarget(seq);
+    if (target == banned)
+      EXPECT_EQ(circularDistance(t, banned), 1) << "token " << t;
+    else
+      EXPECT_EQ(t, target);
+    seq.push_back(t);
+  }
+}
+
 TEST_P(GenerateTest, PromptOutsideVocabulary) {
   std::vector<int64_t> ids;
   EXPECT_STATUS_MSG(generate({1, kVocab}, ids), ATTNC_STATUS_INVALID_ARGUMENT,
@@ -266,6 +284,7 @@ TEST_P(GenerateTest, BadOptions) {
   expectBad([](O &o) { o.top_p = 1.5f; }, "top_p must be in (0, 1]");
   expectBad([](O &o) { o.top_p = NAN; }, "top_p must be in (0, 1]");
   expectBad([](O &o) { o.eos_token_id = -2; }, "eos_token_id");
+  expectBad([](O &o) { o.suppress_token_id = -3; }, "suppress_token_id");
 }
 
 TEST(GenerateOptions, Defaults) {
@@ -277,6 +296,7 @@ TEST(GenerateOptions, Defaults) {
   EXPECT_EQ(o.temperature, 0.0f);
   EXPECT_EQ(o.top_p, 1.0f);
   EXPECT_EQ(o.eos_token_id, -1);
+  EXPECT_EQ(o.suppress_token_id, -1);
   EXPECT_EQ(o.callback, nullptr);
 }
 
