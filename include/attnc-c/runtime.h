@@ -313,6 +313,27 @@ ATTNC_API attnc_status attnc_generate(attnc_session *session,
                                       int64_t *tokens, size_t capacity,
                                       size_t *num_tokens);
 
+/* Encoder-decoder generation (Marian, BART-style exports with optimum's
+ * names; docs/c-api.md, "Encoder-decoder generation"):
+ *   encoder            input_ids, optional attention_mask
+ *                      -> last_hidden_state
+ *   decoder            input_ids, optional encoder_attention_mask,
+ *                      encoder_hidden_states -> logits, present.*
+ *   decoder_with_past  input_ids, optional encoder_attention_mask,
+ *                      past_key_values.X -> logits, present.X
+ * The encoder runs once on `source`. The decoder runs the first step on
+ * `decoder_start_token_id`; every later step feeds one token to
+ * decoder_with_past, each past_key_values.X being the latest present.X
+ * (decoder self-attention, handed over without a copy, or the decoder's
+ * cross-attention keys/values, computed once). With decoder_with_past
+ * NULL the decoder re-runs on the whole target each step. Options, tokens
+ * and errors as for attnc_generate; the three sessions must differ. */
+ATTNC_API attnc_status attnc_generate_seq2seq(
+    attnc_session *encoder, attnc_session *decoder,
+    attnc_session *decoder_with_past, const int64_t *source, size_t source_len,
+    int64_t decoder_start_token_id, const attnc_generate_options *options,
+    int64_t *tokens, size_t capacity, size_t *num_tokens);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -4,6 +4,8 @@ against ONNX Runtime on the same .onnx file.
 
   run_generate_test.py --attnc BIN --attnc-run BIN --model M.onnx --work DIR
                        --prompt-ids 1,2,3 [--tokens 16] [--top-k K --seed S]
+                       [--decoder D.onnx [--decoder-with-past P.onnx]
+                        --decoder-start S [--suppress-id I] [--eos-id E]]
 
 Compiles M.onnx with attnc, then:
 
@@ -14,6 +16,12 @@ Compiles M.onnx with attnc, then:
 2. with --top-k: two sampled runs with the same seed print the same ids,
    and every sampled id is among ONNX Runtime's K most likely tokens after
    the same prefix (up to a logit slack of 1e-3 for ties at the boundary).
+
+With --decoder, M.onnx is an encoder and the loop is
+attnc_generate_seq2seq (`attnc-run --decoder ...`); --prompt-ids is the
+source. ONNX Runtime's reference then re-runs the decoder on the whole
+target every step (no cache at all), so a cache handed over wrongly by
+attnc shows up as a difference.
 
 On a mismatch it prints the first differing step and ONNX Runtime's margin
 between its two best tokens there (a tiny margin means a near-tie that
@@ -87,7 +95,7 @@ class OrtLm:
         cache = {p: self.empty_past(p) for p in self.past}
         return self.step(list(seq), 0, cache)[0]
 
-    def greedy(self, prompt, n):
+    def greedy(self, prompt, n, suppress=-1, eos=-1):
         """Greedy decode; returns the ids and each step's top-2 margin."""
         seq, ids, margins = list(prompt), [], []
         cache = {p: self.empty_past(p) for p in self.past}
@@ -96,14 +104,73 @@ class OrtLm:
             if not self.past:  # no cache: the whole sequence every step
                 feed, past_len = seq, 0
             logits, cache = self.step(feed, past_len, cache)
-            top2 = np.sort(logits)[-2:]
-            margins.append(float(top2[1] - top2[0]))
-            token = int(np.argmax(logits))
+            token = pick_greedy(logits, suppress, margins)
             ids.append(token)
             past_len += len(feed)
             seq.append(token)
             feed = [token]
+            if token == eos:
+                break
         return ids, margins
+
+
+def session(path):
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    return ort.InferenceSession(path, sess_options=opts,
+                                providers=["CPUExecutionProvider"])
+
+
+def pick_greedy(logits, suppress, margins):
+    """numpy argmax after removing `suppress`; records the top-2 margin."""
+    logits = np.array(logits, dtype=np.float32)
+    if suppress >= 0:
+        logits[suppress] = -np.inf
+    top2 = np.sort(logits)[-2:]
+    margins.append(float(top2[1] - top2[0]))
+    return int(np.argmax(logits))
+
+
+class OrtSeq2Seq:
+    """Encoder + first-step decoder, the decoder re-run on the whole target
+    every step (the reference needs no cache)."""
+
+    def __init__(self, encoder, decoder, start):
+        self.encoder, self.decoder, self.start = (session(encoder),
+                                                  session(decoder), start)
+        self.source = None
+
+    def encode(self, source):
+        if self.source != list(source):
+            ids = np.array([source], dtype=np.int64)
+            self.mask = np.ones_like(ids)
+            self.hidden = self.encoder.run(
+                ["last_hidden_state"],
+                {"input_ids": ids, "attention_mask": self.mask})[0]
+            self.source = list(source)
+
+    def logits(self, target):
+        names = {i.name for i in self.decoder.get_inputs()}
+        feed = {"input_ids": np.array([target], dtype=np.int64),
+                "encoder_attention_mask": self.mask,
+                "encoder_hidden_states": self.hidden}
+        feed = {k: v for k, v in feed.items() if k in names}
+        return self.decoder.run(["logits"], feed)[0][0, -1]
+
+    def greedy(self, source, n, suppress=-1, eos=-1):
+        self.encode(source)
+        target, margins = [self.start], []
+        for _ in range(n):
+            token = pick_greedy(self.logits(target), suppress, margins)
+            target.append(token)
+            if token == eos:
+                break
+        return target[1:], margins
+
+    def logits_after(self, source, generated):
+        self.encode(source)
+        return self.logits([self.start] + list(generated))
 
 
 def main(argv=None):
@@ -118,27 +185,57 @@ def main(argv=None):
     parser.add_argument("--tokens", type=int, default=16)
     parser.add_argument("--top-k", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--decoder")
+    parser.add_argument("--decoder-with-past")
+    parser.add_argument("--decoder-start", type=int)
+    parser.add_argument("--suppress-id", type=int, default=-1)
+    parser.add_argument("--eos-id", type=int, default=-1)
     args = parser.parse_args(argv)
+    if args.decoder and args.decoder_start is None:
+        parser.error("--decoder needs --decoder-start")
 
-    if not os.path.exists(args.model):
-        sys.exit(f"FAIL: {args.model} does not exist (its generate step "
-                 "failed or did not run)")
     os.makedirs(args.work, exist_ok=True)
-    so = os.path.join(args.work,
-                      os.path.splitext(os.path.basename(args.model))[0] + ".so")
-    run([args.attnc, args.model, "-o", so])
-    prompt = [int(t) for t in args.prompt_ids.split(",")]
-    lm = OrtLm(args.model)
-    print(f"model: {'KV cache' if lm.past else 'no cache (full re-run)'}, "
-          f"{len(lm.past)} past inputs")
 
+    def compile_model(path):
+        if not os.path.exists(path):
+            sys.exit(f"FAIL: {path} does not exist (its generate step "
+                     "failed or did not run)")
+        so = os.path.join(args.work,
+                          os.path.splitext(os.path.basename(path))[0] + ".so")
+        run([args.attnc, path, "-o", so])
+        return so
+
+    so = compile_model(args.model)
+    prompt = [int(t) for t in args.prompt_ids.split(",")]
     gen = [args.attnc_run, so, "--generate", str(args.tokens),
            "--prompt-ids", args.prompt_ids]
+    for flag, value in (("--suppress-id", args.suppress_id),
+                        ("--eos-id", args.eos_id)):
+        if value >= 0:
+            gen += [flag, str(value)]
+    if args.decoder:
+        gen += ["--decoder", compile_model(args.decoder),
+                "--decoder-start", str(args.decoder_start)]
+        if args.decoder_with_past:
+            gen += ["--decoder-with-past",
+                    compile_model(args.decoder_with_past)]
+        ref = OrtSeq2Seq(args.model, args.decoder, args.decoder_start)
+        logits_after = ref.logits_after
+        print("model: encoder-decoder, "
+              f"{'with' if args.decoder_with_past else 'without'} a cached "
+              "decode step")
+    else:
+        ref = OrtLm(args.model)
+        logits_after = lambda prompt, generated: ref.logits_after(
+            list(prompt) + list(generated))
+        print(f"model: {'KV cache' if ref.past else 'no cache (full re-run)'}"
+              f", {len(ref.past)} past inputs")
     out = run(gen)
     if parse_ids(out, "prompt") != prompt:
         sys.exit("FAIL: the printed prompt differs from --prompt-ids")
     got = parse_ids(out, "generated")
-    want, margins = lm.greedy(prompt, args.tokens)
+    want, margins = ref.greedy(prompt, args.tokens, args.suppress_id,
+                               args.eos_id)
     print(f"ONNX Runtime greedy: {' '.join(map(str, want))}")
     print(f"smallest top-2 logit margin: {min(margins):.3g}")
     if got != want:
@@ -149,6 +246,9 @@ def main(argv=None):
                  f"(attnc {got[k:k + 1]}, ORT {want[k:k + 1]}; ORT top-2 "
                  f"margin there {margin})")
     print(f"greedy: {len(got)} ids equal ONNX Runtime's")
+    if len(set(got)) < 2:
+        print("note: greedy repeats one id; the sampled run below checks "
+              "varied prefixes")
 
     if args.top_k:
         sampled = gen + ["--top-k", str(args.top_k), "--seed", str(args.seed)]
@@ -156,14 +256,16 @@ def main(argv=None):
         second = parse_ids(run(sampled), "generated")
         if first != second:
             sys.exit("FAIL: the same seed gave different ids")
-        seq = list(prompt)
         for i, token in enumerate(first):
-            logits = lm.logits_after(seq)
+            logits = np.array(logits_after(prompt, first[:i]))
+            if args.suppress_id >= 0:
+                if token == args.suppress_id:
+                    sys.exit(f"FAIL: sampled the suppressed id at step {i}")
+                logits[args.suppress_id] = -np.inf
             kth = np.sort(logits)[-args.top_k]
             if logits[token] < kth - 1e-3:
                 sys.exit(f"FAIL: sampled id {token} at step {i} is not among "
                          f"ONNX Runtime's top {args.top_k}")
-            seq.append(token)
         print(f"top-k {args.top_k}, seed {args.seed}: repeatable, every id "
               "within ONNX Runtime's top k")
     print("PASS")

@@ -93,6 +93,14 @@ void printHelp() {
       "  --top-p P              Nucleus sampling threshold in (0, 1].\n"
       "  --seed S               Sampler seed (default 0).\n"
       "  --eos-id E             Stop after generating token E.\n"
+      "  --suppress-id I        Never generate token I.\n"
+      "\n"
+      "Encoder-decoder generation (MODEL.so is then the encoder):\n"
+      "  --decoder D.so         The first-step decoder; --prompt-ids is the\n"
+      "                         source sentence.\n"
+      "  --decoder-with-past P.so  The decode step with the KV cache\n"
+      "                         (without it the decoder re-runs each step).\n"
+      "  --decoder-start S      The decoder's start token id (required).\n"
       "  --help                 Show this help.\n"
       "\n"
       "Exit status: 0 success, 1 outputs do not match, 2 error.\n");
@@ -122,6 +130,9 @@ struct Options {
   double topP = 1;
   uint64_t seed = 0;
   int64_t eosId = -1;
+  int64_t suppressId = -1;
+  std::string decoder, decoderWithPast;
+  int64_t decoderStart = -1;
 };
 
 double parseDouble(const std::string &flag, const std::string &text) {
@@ -229,6 +240,14 @@ Options parseArgs(int argc, char **argv) {
       opts.seed = static_cast<uint64_t>(parseInt(arg, next(), 0, INT64_MAX));
     } else if (arg == "--eos-id") {
       opts.eosId = parseInt(arg, next(), 0, INT64_MAX);
+    } else if (arg == "--suppress-id") {
+      opts.suppressId = parseInt(arg, next(), 0, INT64_MAX);
+    } else if (arg == "--decoder") {
+      opts.decoder = next();
+    } else if (arg == "--decoder-with-past") {
+      opts.decoderWithPast = next();
+    } else if (arg == "--decoder-start") {
+      opts.decoderStart = parseInt(arg, next(), 0, INT64_MAX);
     } else if (arg.size() > 1 && arg[0] == '-') {
       fatal("unknown option '" + arg + "' (see --help)");
     } else if (opts.model.empty()) {
@@ -247,6 +266,10 @@ Options parseArgs(int argc, char **argv) {
     fatal("--generate needs --prompt-ids");
   if (!opts.generate && !opts.promptIds.empty())
     fatal("--prompt-ids needs --generate");
+  if (!opts.decoderWithPast.empty() && opts.decoder.empty())
+    fatal("--decoder-with-past needs --decoder");
+  if (!opts.decoder.empty() && (!opts.generate || opts.decoderStart < 0))
+    fatal("--decoder needs --generate and --decoder-start");
   if (opts.temperature < 0)
     opts.temperature = opts.topK > 0 || opts.topP < 1 ? 1 : 0;
   if (opts.testData.empty() && opts.inputs.empty() && !opts.benchmark &&
@@ -764,9 +787,20 @@ void printIds(const char *label, const int64_t *ids, size_t n) {
   std::printf("\n");
 }
 
-/// --generate: ids on stdout (machine-readable), speed on stderr.
+/// --generate: ids on stdout (machine-readable), speed on stderr. With
+/// --decoder, `m` is the encoder of an encoder-decoder model.
 void generate(const Model &m, const Options &opts) {
   attnc_session *session = createSession(m, opts);
+  Model decoder, withPast;
+  attnc_session *decoderSession = nullptr, *withPastSession = nullptr;
+  if (!opts.decoder.empty()) {
+    loadModel(opts.decoder, decoder);
+    decoderSession = createSession(decoder, opts);
+  }
+  if (!opts.decoderWithPast.empty()) {
+    loadModel(opts.decoderWithPast, withPast);
+    withPastSession = createSession(withPast, opts);
+  }
   attnc_generate_options go;
   check(attnc_generate_options_init(&go));
   go.max_new_tokens = static_cast<int32_t>(opts.generate);
@@ -775,6 +809,7 @@ void generate(const Model &m, const Options &opts) {
   go.top_p = static_cast<float>(opts.topP);
   go.seed = opts.seed;
   go.eos_token_id = opts.eosId;
+  go.suppress_token_id = opts.suppressId;
   GenerateClock clock;
   go.callback = &GenerateClock::onToken;
   go.user_data = &clock;
@@ -782,8 +817,16 @@ void generate(const Model &m, const Options &opts) {
   size_t n = 0;
   clock.start = std::chrono::steady_clock::now();
   attnc_status status =
-      attnc_generate(session, opts.promptIds.data(), opts.promptIds.size(),
-                     &go, ids.data(), ids.size(), &n);
+      decoderSession
+          ? attnc_generate_seq2seq(session, decoderSession, withPastSession,
+                                   opts.promptIds.data(),
+                                   opts.promptIds.size(), opts.decoderStart,
+                                   &go, ids.data(), ids.size(), &n)
+          : attnc_generate(session, opts.promptIds.data(),
+                           opts.promptIds.size(), &go, ids.data(), ids.size(),
+                           &n);
+  attnc_session_destroy(withPastSession);
+  attnc_session_destroy(decoderSession);
   attnc_session_destroy(session);
   check(status);
   printIds("prompt", opts.promptIds.data(), opts.promptIds.size());
