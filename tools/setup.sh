@@ -31,6 +31,7 @@ APT_PACKAGES=(
   python3-venv python3-torch python3-onnx
   zlib1g-dev libzstd-dev libedit-dev libcurl4-openssl-dev libxml2-dev
   libonnx-testdata
+  libsentencepiece-dev python3-sentencepiece  # translate app + its test
 )
 
 # --- 1. apt ------------------------------------------------------------------
