@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The encoder-decoder loop against the toy fixtures s2s_*.c: after target
+// The encoder-decoder loop against the toy fixtures encdec_*.c: after target
 // t_0..t_p (t_0 the start token) and a source summing to S, the next greedy
 // id is (S + t_0 + ... + t_p + p) mod 16; the cached step recomputes that
 // from the caches only, so a cache fed back wrongly changes the ids.
@@ -36,9 +36,9 @@ std::vector<int64_t> ruleGreedy(const std::vector<int64_t> &source,
 class Seq2SeqTest : public ::testing::TestWithParam<bool> {
 protected:
   void SetUp() override {
-    encoderModel = loadOk(ATTNC_FIXTURE_S2S_ENCODER);
-    decoderModel = loadOk(ATTNC_FIXTURE_S2S_DECODER);
-    pastModel = loadOk(ATTNC_FIXTURE_S2S_DECODER_WITH_PAST);
+    encoderModel = loadOk(ATTNC_FIXTURE_ENCDEC_ENCODER);
+    decoderModel = loadOk(ATTNC_FIXTURE_ENCDEC_DECODER);
+    pastModel = loadOk(ATTNC_FIXTURE_ENCDEC_DECODER_WITH_PAST);
     ASSERT_TRUE(encoderModel && decoderModel && pastModel);
     encoder = sessionOk(encoderModel.get());
     decoder = sessionOk(decoderModel.get());
@@ -148,8 +148,8 @@ TEST_P(Seq2SeqTest, BadArguments) {
 TEST(Seq2SeqModels, IncompatibleModelsAreRefused) {
   ModelPtr lm = loadOk(ATTNC_FIXTURE_LM_MODEL);
   ModelPtr add = loadOk(ATTNC_FIXTURE_ADD_MODEL);
-  ModelPtr enc = loadOk(ATTNC_FIXTURE_S2S_ENCODER);
-  ModelPtr dec = loadOk(ATTNC_FIXTURE_S2S_DECODER);
+  ModelPtr enc = loadOk(ATTNC_FIXTURE_ENCDEC_ENCODER);
+  ModelPtr dec = loadOk(ATTNC_FIXTURE_ENCDEC_DECODER);
   SessionPtr lmSession = sessionOk(lm.get()), addSession = sessionOk(add.get()),
              encSession = sessionOk(enc.get()),
              decSession = sessionOk(dec.get());
