@@ -313,4 +313,22 @@ TEST(GenerateModels, IncompatibleModelIsRefused) {
   EXPECT_EQ(n, 0u);
 }
 
+TEST(GenerateModels, EncoderDecoderGraphsAreRefused) {
+  int64_t prompt[] = {1};
+  int64_t ids[16];
+  size_t n = 0;
+  // An encoder has input_ids but no logits.
+  ModelPtr encoder = loadOk(ATTNC_FIXTURE_ENCDEC_ENCODER);
+  SessionPtr encoderSession = sessionOk(encoder.get());
+  EXPECT_STATUS_MSG(
+      attnc_generate(encoderSession.get(), prompt, 1, nullptr, ids, 16, &n),
+      ATTNC_STATUS_INCOMPATIBLE, "no output named 'logits'");
+  // A decoder needs the encoder's states, which this loop cannot feed.
+  ModelPtr decoder = loadOk(ATTNC_FIXTURE_ENCDEC_DECODER);
+  SessionPtr decoderSession = sessionOk(decoder.get());
+  EXPECT_STATUS_MSG(
+      attnc_generate(decoderSession.get(), prompt, 1, nullptr, ids, 16, &n),
+      ATTNC_STATUS_INCOMPATIBLE, "unexpected input 'encoder_attention_mask'");
+}
+
 } // namespace
