@@ -29,6 +29,12 @@ CONFIGS = {
     "tiny": dict(num_hidden_layers=2, hidden_size=64, num_attention_heads=4,
                  intermediate_size=128, vocab_size=1000,
                  max_position_embeddings=128, initializer_range=0.1),
+    # tiny with bert-base-uncased's vocabulary size, so that the ids of the
+    # real tokenizer are valid (bert-embed's test, docs/apps.md).
+    "tiny_vocab": dict(num_hidden_layers=2, hidden_size=64,
+                       num_attention_heads=4, intermediate_size=128,
+                       vocab_size=30522, max_position_embeddings=128,
+                       initializer_range=0.1),
     # bert-base-uncased sizes (110M parameters), on demand only.
     "base": dict(num_hidden_layers=12, hidden_size=768, num_attention_heads=12,
                  intermediate_size=3072, vocab_size=30522,

@@ -38,6 +38,10 @@ FAMILY = "gpt2"
 CONFIGS = {
     "tiny": dict(n_layer=2, n_embd=64, n_head=4, vocab_size=1000,
                  n_positions=128, initializer_range=0.1),
+    # tiny with GPT-2's real vocabulary size, so that the ids of the real
+    # tokenizer are valid (gpt2-generate's test, docs/apps.md).
+    "tiny_vocab": dict(n_layer=2, n_embd=64, n_head=4, vocab_size=50257,
+                       n_positions=128, initializer_range=0.1),
     "small": dict(n_layer=12, n_embd=768, n_head=12, vocab_size=50257,
                   n_positions=1024),
     "medium": dict(n_layer=24, n_embd=1024, n_head=16, vocab_size=50257,

@@ -53,6 +53,14 @@ CONFIGS = {
                  decoder_ffn_dim=128, max_position_embeddings=128,
                  pad_token_id=999, decoder_start_token_id=999,
                  eos_token_id=0, init_std=0.1, **_COMMON),
+    # tiny with opus-mt-en-mg's vocabulary (54688, pad 54687), so that the
+    # ids of the real tokenizer are valid (translate's test, docs/apps.md).
+    "tiny_vocab": dict(vocab_size=54688, d_model=64, encoder_layers=2,
+                       decoder_layers=2, encoder_attention_heads=4,
+                       decoder_attention_heads=4, encoder_ffn_dim=128,
+                       decoder_ffn_dim=128, max_position_embeddings=128,
+                       pad_token_id=54687, decoder_start_token_id=54687,
+                       eos_token_id=0, init_std=0.1, **_COMMON),
     # Helsinki-NLP opus-mt-en-mg sizes (config.json in
     # /work/shared/tokenizers/marian-opus-mt-en-mg; 75M parameters), on demand only.
     "opus-mt": dict(vocab_size=54688, d_model=512, encoder_layers=6,

@@ -19,6 +19,7 @@ using namespace attnc::rt;
 // compiled against older headers; a layout change must be deliberate.
 #if UINTPTR_MAX == UINT64_MAX
 static_assert(sizeof(attnc_session_options) == 16, "ABI: session options");
+static_assert(sizeof(attnc_generate_options) == 64, "ABI: generate options");
 static_assert(sizeof(attnc_tensor_info) == 40, "ABI: tensor info");
 static_assert(sizeof(attnc_dtype) == 4 && sizeof(attnc_status) == 4,
               "ABI: enums are int-sized");

@@ -57,7 +57,7 @@ nice -n 10 ninja -C "$ASAN_DIR" -j"$JOBS" attnc attnc-opt attnc-run \
   attnc-fuzz-import attnc-fuzz-tensorproto $fixtures
 log "testing in $ASAN_DIR"
 ctest --test-dir "$ASAN_DIR" --output-on-failure -j"$JOBS" \
-  -R '^(lit|hostile\..*|attnc-run\..*|fuzz\..*|[A-Za-z]+Test\..*|(e2e|stress)\.(seed_attention|tiny_transformer)(\..*)?|stress\.(add|two_output|threads)_model)$'
+  -R '^(lit|hostile\..*|attnc-run\..*|fuzz\..*|(Fixtures/)?[A-Za-z]+Test\..*|(e2e|stress)\.(seed_attention|tiny_transformer)(\..*)?|stress\.(add|two_output|threads)_model)$'
 
 # --- 2. Fuzzing ----------------------------------------------------------------
 if ((FUZZ_SECONDS > 0)); then

@@ -37,6 +37,7 @@ APT_PACKAGES=(
   # (docs/targets.md): user-mode qemu and the arm64 cross libc/libstdc++.
   qemu-user libc6-dev-arm64-cross libgcc-12-dev-arm64-cross
   libstdc++-12-dev-arm64-cross
+  libsentencepiece-dev python3-sentencepiece  # translate app + its test
 )
 
 # --- 1. apt ------------------------------------------------------------------

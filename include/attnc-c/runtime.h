@@ -274,6 +274,96 @@ ATTNC_API attnc_status attnc_session_memory_stats(
  * idle period); the next run allocates them again. */
 ATTNC_API attnc_status attnc_session_release_memory(attnc_session *session);
 
+/*===----------------------------------------------------------------------===*
+ * Text generation (decoder-only language models)
+ *===----------------------------------------------------------------------===*/
+
+/* attnc_generate drives any decoder-only model whose inputs and outputs use
+ * the Hugging Face names (docs/c-api.md, "Generation"):
+ *   inputs   input_ids i64[batch, seq]           (required)
+ *            attention_mask i64[batch, past+seq] (optional; all ones)
+ *            position_ids i64[batch, seq]        (optional; past .. past+seq-1)
+ *            past_key_values.N.key / .value      (optional; N = 0, 1, ...)
+ *   outputs  logits f32[batch, seq, vocab]       (required)
+ *            present.N.key / .value              (one per past input)
+ * and no other inputs. With past inputs, the prompt runs once with an empty
+ * (length 0) past and every later step feeds one token; each step's
+ * `present` tensors become the next step's `past` tensors without a copy.
+ * Without past inputs the whole sequence is re-run every step. Batch is 1. */
+
+/* Called once per generated token, in order; `index` counts from 0. Return
+ * non-zero to stop generating (the token is kept). */
+typedef int32_t (*attnc_token_callback)(void *user_data, int64_t token,
+                                        size_t index);
+
+typedef struct attnc_generate_options {
+  /* sizeof(attnc_generate_options) as the caller was compiled. */
+  size_t struct_size;
+  /* Tokens to generate at most (default 16). */
+  int32_t max_new_tokens;
+  /* Keep only the k most likely tokens before sampling; 0 = off. */
+  int32_t top_k;
+  /* 0 (the default) = greedy: always the most likely token (the lowest id
+   * on ties), and top_k/top_p/seed are ignored. > 0 = sample from
+   * softmax(logits / temperature), filtered by top_k and top_p. */
+  float temperature;
+  /* Nucleus sampling: keep the most likely tokens whose probabilities sum
+   * to at least top_p; 1 (the default) = off. Must be in (0, 1]. */
+  float top_p;
+  /* Seed of the sampler's random numbers (SplitMix64, docs/c-api.md): the
+   * same seed, options, prompt and model give the same tokens. */
+  uint64_t seed;
+  /* Stop after generating this id (it is kept); -1 (the default) = none. */
+  int64_t eos_token_id;
+  /* Optional streaming callback and its first argument. */
+  attnc_token_callback callback;
+  void *user_data;
+  /* Never generate this id; -1 (the default) = none. Marian models need
+   * their pad id suppressed (Hugging Face's bad_words_ids). */
+  int64_t suppress_token_id;
+} attnc_generate_options;
+
+/* Sets struct_size and the defaults above. */
+ATTNC_API attnc_status
+attnc_generate_options_init(attnc_generate_options *opts);
+
+/* Generates up to max_new_tokens tokens after the `prompt_len` ids of
+ * `prompt` (at least one) with `session`'s model. The generated ids go to
+ * `tokens` (room for `capacity` >= max_new_tokens ids), their number to
+ * `*num_tokens` (also on failure: the tokens produced before it). The KV
+ * cache lives in tensors the runtime owns for the duration of the call.
+ * `options` may be NULL for greedy decoding of 16 tokens.
+ * Errors: INVALID_ARGUMENT (NULLs, empty prompt, prompt id outside the
+ * vocabulary, capacity too small, bad options), INCOMPATIBLE (the model
+ * does not follow the names above; the message says what is missing or
+ * unexpected), and those of attnc_session_run. */
+ATTNC_API attnc_status attnc_generate(attnc_session *session,
+                                      const int64_t *prompt, size_t prompt_len,
+                                      const attnc_generate_options *options,
+                                      int64_t *tokens, size_t capacity,
+                                      size_t *num_tokens);
+
+/* Encoder-decoder generation (Marian, BART-style exports with optimum's
+ * names; docs/c-api.md, "Encoder-decoder generation"):
+ *   encoder            input_ids, optional attention_mask
+ *                      -> last_hidden_state
+ *   decoder            input_ids, optional encoder_attention_mask,
+ *                      encoder_hidden_states -> logits, present.*
+ *   decoder_with_past  input_ids, optional encoder_attention_mask,
+ *                      past_key_values.X -> logits, present.X
+ * The encoder runs once on `source`. The decoder runs the first step on
+ * `decoder_start_token_id`; every later step feeds one token to
+ * decoder_with_past, each past_key_values.X being the latest present.X
+ * (decoder self-attention, handed over without a copy, or the decoder's
+ * cross-attention keys/values, computed once). With decoder_with_past
+ * NULL the decoder re-runs on the whole target each step. Options, tokens
+ * and errors as for attnc_generate; the three sessions must differ. */
+ATTNC_API attnc_status attnc_generate_seq2seq(
+    attnc_session *encoder, attnc_session *decoder,
+    attnc_session *decoder_with_past, const int64_t *source, size_t source_len,
+    int64_t decoder_start_token_id, const attnc_generate_options *options,
+    int64_t *tokens, size_t capacity, size_t *num_tokens);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -7,7 +7,8 @@
 // Loads a model.so through libattnc_runtime and
 //  - checks it against ONNX test data (input_N.pb / output_N.pb),
 //  - runs it on given inputs and prints/writes the outputs,
-//  - benchmarks it, or
+//  - benchmarks it,
+//  - generates tokens with a language model (attnc_generate), or
 //  - prints its signature.
 // Exit status: 0 success, 1 outputs do not match, 2 any error. The distinct
 // 1 lets scripts tell "the model computes the wrong thing" from "the model
@@ -63,6 +64,11 @@ void printHelp() {
       "  --input NAME=FILE.pb   Run on the given input (repeat for each\n"
       "                         input) and print the outputs.\n"
       "  --print-signature      Print the model's inputs and outputs.\n"
+      "  --generate N           Generate N token ids after --prompt-ids with\n"
+      "                         a decoder-only model (input_ids, logits,\n"
+      "                         optional past_key_values.*/present.*).\n"
+      "                         Prints 'prompt: IDS' and 'generated: IDS' on\n"
+      "                         stdout and the speed on stderr.\n"
       "  --benchmark N          Run N times and print the median and p90\n"
       "                         latency. Without --test-data/--input, inputs\n"
       "                         are generated (random floats, zero integers).\n"
@@ -78,6 +84,23 @@ void printHelp() {
       "  --threads T            Session thread count (0 = default).\n"
       "  --dim SYMBOL=VALUE     Size of a dynamic dim for generated inputs\n"
       "                         (default 1).\n"
+      "\n"
+      "Generation options (greedy unless --temperature, --top-k or --top-p):\n"
+      "  --prompt-ids I,J,...   The prompt's token ids.\n"
+      "  --temperature T        Sampling temperature (0 = greedy; default 1\n"
+      "                         when --top-k or --top-p is given).\n"
+      "  --top-k K              Sample from the K most likely tokens.\n"
+      "  --top-p P              Nucleus sampling threshold in (0, 1].\n"
+      "  --seed S               Sampler seed (default 0).\n"
+      "  --eos-id E             Stop after generating token E.\n"
+      "  --suppress-id I        Never generate token I.\n"
+      "\n"
+      "Encoder-decoder generation (MODEL.so is then the encoder):\n"
+      "  --decoder D.so         The first-step decoder; --prompt-ids is the\n"
+      "                         source sentence.\n"
+      "  --decoder-with-past P.so  The decode step with the KV cache\n"
+      "                         (without it the decoder re-runs each step).\n"
+      "  --decoder-start S      The decoder's start token id (required).\n"
       "  --help                 Show this help.\n"
       "\n"
       "Exit status: 0 success, 1 outputs do not match, 2 error.\n");
@@ -99,6 +122,17 @@ struct Options {
   long threads = 0;
   std::map<std::string, int64_t> dims;
   bool printSignature = false;
+  // --generate
+  long generate = 0;
+  std::vector<int64_t> promptIds;
+  double temperature = -1; // unset: 0, or 1 with --top-k/--top-p
+  long topK = 0;
+  double topP = 1;
+  uint64_t seed = 0;
+  int64_t eosId = -1;
+  int64_t suppressId = -1;
+  std::string decoder, decoderWithPast;
+  int64_t decoderStart = -1;
 };
 
 double parseDouble(const std::string &flag, const std::string &text) {
@@ -127,6 +161,20 @@ std::pair<std::string, std::string> splitAssignment(const std::string &flag,
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
     fatal(flag + " expects NAME=VALUE, got '" + text + "'");
   return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+std::vector<int64_t> parseIdList(const std::string &flag,
+                                 const std::string &text) {
+  std::vector<int64_t> ids;
+  size_t pos = 0;
+  while (true) {
+    size_t comma = text.find(',', pos);
+    ids.push_back(
+        parseInt(flag, text.substr(pos, comma - pos), 0, INT64_MAX));
+    if (comma == std::string::npos)
+      return ids;
+    pos = comma + 1;
+  }
 }
 
 Options parseArgs(int argc, char **argv) {
@@ -175,6 +223,31 @@ Options parseArgs(int argc, char **argv) {
       opts.dims[symbol] = parseInt(arg, text, 0, INT64_MAX);
     } else if (arg == "--print-signature") {
       opts.printSignature = true;
+    } else if (arg == "--generate") {
+      opts.generate = parseInt(arg, next(), 1, 1 << 24);
+    } else if (arg == "--prompt-ids") {
+      opts.promptIds = parseIdList(arg, next());
+    } else if (arg == "--temperature") {
+      opts.temperature = parseDouble(arg, next());
+    } else if (arg == "--top-k") {
+      opts.topK = parseInt(arg, next(), 0, INT32_MAX);
+    } else if (arg == "--top-p") {
+      std::string text = next();
+      opts.topP = parseDouble(arg, text);
+      if (!(opts.topP > 0 && opts.topP <= 1))
+        fatal("--top-p expects a number in (0, 1], got '" + text + "'");
+    } else if (arg == "--seed") {
+      opts.seed = static_cast<uint64_t>(parseInt(arg, next(), 0, INT64_MAX));
+    } else if (arg == "--eos-id") {
+      opts.eosId = parseInt(arg, next(), 0, INT64_MAX);
+    } else if (arg == "--suppress-id") {
+      opts.suppressId = parseInt(arg, next(), 0, INT64_MAX);
+    } else if (arg == "--decoder") {
+      opts.decoder = next();
+    } else if (arg == "--decoder-with-past") {
+      opts.decoderWithPast = next();
+    } else if (arg == "--decoder-start") {
+      opts.decoderStart = parseInt(arg, next(), 0, INT64_MAX);
     } else if (arg.size() > 1 && arg[0] == '-') {
       fatal("unknown option '" + arg + "' (see --help)");
     } else if (opts.model.empty()) {
@@ -189,10 +262,20 @@ Options parseArgs(int argc, char **argv) {
     fatal("--test-data and --input cannot be combined");
   if (!opts.outputDir.empty() && opts.inputs.empty())
     fatal("--output-dir needs --input");
+  if (opts.generate && opts.promptIds.empty())
+    fatal("--generate needs --prompt-ids");
+  if (!opts.generate && !opts.promptIds.empty())
+    fatal("--prompt-ids needs --generate");
+  if (!opts.decoderWithPast.empty() && opts.decoder.empty())
+    fatal("--decoder-with-past needs --decoder");
+  if (!opts.decoder.empty() && (!opts.generate || opts.decoderStart < 0))
+    fatal("--decoder needs --generate and --decoder-start");
+  if (opts.temperature < 0)
+    opts.temperature = opts.topK > 0 || opts.topP < 1 ? 1 : 0;
   if (opts.testData.empty() && opts.inputs.empty() && !opts.benchmark &&
-      !opts.printSignature)
-    fatal("nothing to do: give --test-data, --input, --benchmark or "
-          "--print-signature");
+      !opts.printSignature && !opts.generate)
+    fatal("nothing to do: give --test-data, --input, --benchmark, "
+          "--generate or --print-signature");
   return opts;
 }
 
@@ -687,6 +770,85 @@ void benchmark(const Model &m, const Options &opts,
               static_cast<double>(mem.peak_bytes) / (1 << 20));
 }
 
+//===----------------------------------------------------------------------===//
+// Generation
+//===----------------------------------------------------------------------===//
+
+/// Records when each token arrived, for the speed line.
+struct GenerateClock {
+  std::chrono::steady_clock::time_point start, first, last;
+  static int32_t onToken(void *self, int64_t, size_t index) {
+    auto *clock = static_cast<GenerateClock *>(self);
+    clock->last = std::chrono::steady_clock::now();
+    if (index == 0)
+      clock->first = clock->last;
+    return 0;
+  }
+};
+
+void printIds(const char *label, const int64_t *ids, size_t n) {
+  std::printf("%s:", label);
+  for (size_t i = 0; i < n; ++i)
+    std::printf(" %" PRId64, ids[i]);
+  std::printf("\n");
+}
+
+/// --generate: ids on stdout (machine-readable), speed on stderr. With
+/// --decoder, `m` is the encoder of an encoder-decoder model.
+void generate(const Model &m, const Options &opts) {
+  attnc_session *session = createSession(m, opts);
+  Model decoder, withPast;
+  attnc_session *decoderSession = nullptr, *withPastSession = nullptr;
+  if (!opts.decoder.empty()) {
+    loadModel(opts.decoder, decoder);
+    decoderSession = createSession(decoder, opts);
+  }
+  if (!opts.decoderWithPast.empty()) {
+    loadModel(opts.decoderWithPast, withPast);
+    withPastSession = createSession(withPast, opts);
+  }
+  attnc_generate_options go;
+  check(attnc_generate_options_init(&go));
+  go.max_new_tokens = static_cast<int32_t>(opts.generate);
+  go.temperature = static_cast<float>(opts.temperature);
+  go.top_k = static_cast<int32_t>(opts.topK);
+  go.top_p = static_cast<float>(opts.topP);
+  go.seed = opts.seed;
+  go.eos_token_id = opts.eosId;
+  go.suppress_token_id = opts.suppressId;
+  GenerateClock clock;
+  go.callback = &GenerateClock::onToken;
+  go.user_data = &clock;
+  std::vector<int64_t> ids(opts.generate);
+  size_t n = 0;
+  clock.start = std::chrono::steady_clock::now();
+  attnc_status status =
+      decoderSession
+          ? attnc_generate_seq2seq(session, decoderSession, withPastSession,
+                                   opts.promptIds.data(),
+                                   opts.promptIds.size(), opts.decoderStart,
+                                   &go, ids.data(), ids.size(), &n)
+          : attnc_generate(session, opts.promptIds.data(),
+                           opts.promptIds.size(), &go, ids.data(), ids.size(),
+                           &n);
+  attnc_session_destroy(withPastSession);
+  attnc_session_destroy(decoderSession);
+  attnc_session_destroy(session);
+  check(status);
+  printIds("prompt", opts.promptIds.data(), opts.promptIds.size());
+  printIds("generated", ids.data(), n);
+  std::fflush(stdout);
+  using Seconds = std::chrono::duration<double>;
+  double total = Seconds(clock.last - clock.start).count();
+  double decode = Seconds(clock.last - clock.first).count();
+  std::fprintf(stderr,
+               "generate: %zu tokens in %.3f s: %.1f tokens/s overall; "
+               "prompt of %zu + first token %.1f ms, then %.1f tokens/s\n",
+               n, total, n / total, opts.promptIds.size(),
+               1e3 * Seconds(clock.first - clock.start).count(),
+               n > 1 ? (n - 1) / decode : 0.0);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -770,6 +932,9 @@ int main(int argc, char **argv) {
     benchInputs = std::move(inputs);
     haveBenchInputs = true;
   }
+
+  if (opts.generate)
+    generate(m, opts);
 
   if (opts.benchmark) {
     if (!haveBenchInputs)

@@ -1,0 +1,157 @@
+//===- GenerateSupport.cpp - Pieces shared by the generation loops --------===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GenerateSupport.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+using namespace attnc::rt;
+using namespace attnc::rt::gen;
+
+size_t gen::findDesc(const std::vector<TensorDesc> &list,
+                     const std::string &name) {
+  for (size_t i = 0; i < list.size(); ++i)
+    if (list[i].name == name)
+      return i;
+  return kAbsent;
+}
+
+attnc_status gen::makeRow(size_t n, TensorPtr &out, int64_t *&data) {
+  int64_t dims[2] = {1, static_cast<int64_t>(n)};
+  attnc_tensor *t = nullptr;
+  if (attnc_status s = attnc_tensor_create(ATTNC_DTYPE_I64, 2, dims, &t))
+    return s;
+  out.reset(t);
+  data = static_cast<int64_t *>(t->data);
+  return ATTNC_STATUS_OK;
+}
+
+attnc_status gen::readOptions(const char *fn,
+                              const attnc_generate_options *options,
+                              attnc_generate_options &opts) {
+  attnc_generate_options_init(&opts);
+  if (!options)
+    return ATTNC_STATUS_OK;
+  // Every field up to suppress_token_id exists since version 1; later
+  // versions append, and only the fields the caller's struct has are read.
+  constexpr size_t v1Size =
+      offsetof(attnc_generate_options, suppress_token_id) + sizeof(int64_t);
+  auto bad = [fn](const std::string &what) {
+    return fail(ATTNC_STATUS_INVALID_ARGUMENT, std::string(fn) + ": " + what);
+  };
+  if (options->struct_size < v1Size)
+    return bad("options->struct_size is " +
+               std::to_string(options->struct_size) +
+               "; call attnc_generate_options_init first");
+  std::memcpy(&opts, options, v1Size);
+  opts.struct_size = sizeof(opts);
+  if (opts.max_new_tokens < 0)
+    return bad("max_new_tokens is negative (" +
+               std::to_string(opts.max_new_tokens) + ")");
+  if (opts.top_k < 0)
+    return bad("top_k is negative (" + std::to_string(opts.top_k) + ")");
+  if (!(opts.temperature >= 0) || std::isinf(opts.temperature))
+    return bad("temperature must be finite and >= 0 (0 = greedy), is " +
+               std::to_string(opts.temperature));
+  if (!(opts.top_p > 0 && opts.top_p <= 1))
+    return bad("top_p must be in (0, 1], is " + std::to_string(opts.top_p));
+  if (opts.eos_token_id < -1)
+    return bad("eos_token_id must be a token id or -1, is " +
+               std::to_string(opts.eos_token_id));
+  if (opts.suppress_token_id < -1)
+    return bad("suppress_token_id must be a token id or -1, is " +
+               std::to_string(opts.suppress_token_id));
+  return ATTNC_STATUS_OK;
+}
+
+namespace {
+/// The most likely token; the lowest id wins ties (like numpy's argmax).
+int64_t argmax(const float *logits, int64_t vocab) {
+  int64_t best = 0;
+  for (int64_t v = 1; v < vocab; ++v)
+    if (logits[v] > logits[best])
+      best = v;
+  return best;
+}
+} // namespace
+
+int64_t Sampler::pick(float *logits, int64_t vocab) {
+  if (opts.suppress_token_id >= 0 && opts.suppress_token_id < vocab)
+    logits[opts.suppress_token_id] = -std::numeric_limits<float>::infinity();
+  if (opts.temperature == 0)
+    return argmax(logits, vocab);
+  // Candidates sorted by logit (descending), ids ascending on ties, so
+  // that the draw below is reproducible.
+  ids.resize(vocab);
+  for (int64_t v = 0; v < vocab; ++v)
+    ids[v] = v;
+  auto before = [&](int64_t a, int64_t b) {
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+  };
+  size_t keep = static_cast<size_t>(vocab);
+  if (opts.top_k > 0 && opts.top_k < vocab) {
+    keep = static_cast<size_t>(opts.top_k);
+    std::partial_sort(ids.begin(), ids.begin() + keep, ids.end(), before);
+  } else {
+    std::sort(ids.begin(), ids.end(), before);
+  }
+  // Softmax over the candidates at the temperature, in double.
+  probs.resize(keep);
+  double top = logits[ids[0]] / static_cast<double>(opts.temperature);
+  double sum = 0;
+  for (size_t i = 0; i < keep; ++i) {
+    probs[i] =
+        std::exp(logits[ids[i]] / static_cast<double>(opts.temperature) - top);
+    sum += probs[i];
+  }
+  // Nucleus: the shortest prefix whose probability reaches top_p.
+  if (opts.top_p < 1) {
+    double cumulative = 0;
+    for (size_t i = 0; i < keep; ++i) {
+      cumulative += probs[i] / sum;
+      if (cumulative >= opts.top_p) {
+        keep = i + 1;
+        break;
+      }
+    }
+    sum = 0;
+    for (size_t i = 0; i < keep; ++i)
+      sum += probs[i];
+  }
+  double target = rng.uniform() * sum;
+  double cumulative = 0;
+  for (size_t i = 0; i < keep; ++i) {
+    cumulative += probs[i];
+    if (target < cumulative)
+      return ids[i];
+  }
+  return ids[keep - 1]; // rounding left target at the very top
+}
+
+bool Sampler::emit(int64_t token, int64_t *tokens, size_t &produced) const {
+  tokens[produced++] = token;
+  if (opts.callback && opts.callback(opts.user_data, token, produced - 1) != 0)
+    return true;
+  return token == opts.eos_token_id ||
+         produced >= static_cast<size_t>(opts.max_new_tokens);
+}
+
+extern "C" ATTNC_API attnc_status
+attnc_generate_options_init(attnc_generate_options *opts) {
+  if (!opts)
+    return fail(ATTNC_STATUS_INVALID_ARGUMENT,
+                "attnc_generate_options_init: opts is NULL");
+  std::memset(opts, 0, sizeof(*opts));
+  opts->struct_size = sizeof(*opts);
+  opts->max_new_tokens = 16;
+  opts->top_p = 1.0f;
+  opts->eos_token_id = -1;
+  opts->suppress_token_id = -1;
+  return ATTNC_STATUS_OK;
+}

@@ -1,0 +1,82 @@
+//===- GenerateSupport.h - Pieces shared by the generation loops -*- C++
+//-*-===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Options, the sampler and small tensor helpers used by attnc_generate
+// (Generate.cpp) and attnc_generate_seq2seq (Seq2Seq.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_RUNTIME_GENERATESUPPORT_H
+#define ATTNC_RUNTIME_GENERATESUPPORT_H
+
+#include "Internal.h"
+
+#include <limits>
+
+namespace attnc::rt::gen {
+
+constexpr size_t kAbsent = std::numeric_limits<size_t>::max();
+
+struct TensorDeleter {
+  void operator()(attnc_tensor *t) const { attnc_tensor_destroy(t); }
+};
+using TensorPtr = std::unique_ptr<attnc_tensor, TensorDeleter>;
+
+/// The index of the tensor named `name`, or kAbsent.
+size_t findDesc(const std::vector<TensorDesc> &list, const std::string &name);
+
+/// An i64 [1, n] tensor; `data` points at its n values.
+attnc_status makeRow(size_t n, TensorPtr &out, int64_t *&data);
+
+/// Copies the caller's options (NULL = defaults) into `opts` and validates
+/// them; `fn` prefixes the messages.
+attnc_status readOptions(const char *fn, const attnc_generate_options *options,
+                         attnc_generate_options &opts);
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a 64-bit state advanced by the
+/// golden-ratio constant and mixed; small, fast, and fully specified, so
+/// a seed means the same on every platform.
+class SplitMix64 {
+public:
+  explicit SplitMix64(uint64_t seed) : state(seed) {}
+  uint64_t next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  /// Uniform in [0, 1) from the top 53 bits.
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+private:
+  uint64_t state;
+};
+
+/// Picks the next token from one row of logits (c-api.md, "Decoding") and
+/// reports it: appends it to the output, calls the callback and says
+/// whether generation ends.
+class Sampler {
+public:
+  explicit Sampler(const attnc_generate_options &opts)
+      : opts(opts), rng(opts.seed) {}
+
+  /// `logits` may be modified (suppressed token).
+  int64_t pick(float *logits, int64_t vocab);
+  /// Stores `token` as output number `produced` (then incremented); true
+  /// when the callback, the EOS id or max_new_tokens ends generation.
+  bool emit(int64_t token, int64_t *tokens, size_t &produced) const;
+
+private:
+  const attnc_generate_options &opts;
+  SplitMix64 rng;
+  std::vector<int64_t> ids;
+  std::vector<double> probs;
+};
+
+} // namespace attnc::rt::gen
+
+#endif // ATTNC_RUNTIME_GENERATESUPPORT_H
