@@ -103,6 +103,11 @@ struct PackWeights : public attnc::impl::PackWeightsBase<PackWeights> {
 
   /// Packed constants already made, by (weight, transposed).
   DenseMap<std::pair<Attribute, unsigned>, ElementsAttr> packed;
+  /// Live arith.constant ops per resource weight: when the last one goes,
+  /// the unpacked data is released (compile memory stays ~1x the weights).
+  DenseMap<Attribute, unsigned> constantCount;
+
+  void eraseConstant(arith::ConstantOp op);
 
   ElementsAttr packWeight(const PackCandidate &c, int64_t k, int64_t n);
   void rewrite(linalg::GenericOp op, const PackCandidate &c);
@@ -220,10 +225,27 @@ void PackWeights::rewrite(linalg::GenericOp op, const PackCandidate &c) {
       Operation *next = nullptr;
       if (auto fill = dyn_cast<linalg::FillOp>(def))
         next = fill.getOutputs()[0].getDefiningOp();
-      def->erase();
+      if (auto constant = dyn_cast<arith::ConstantOp>(def))
+        eraseConstant(constant);
+      else
+        def->erase();
       def = next;
     }
   }
+}
+
+void PackWeights::eraseConstant(arith::ConstantOp op) {
+  auto resource = dyn_cast<DenseResourceElementsAttr>(op.getValue());
+  op.erase();
+  if (!resource)
+    return;
+  auto it = constantCount.find(resource);
+  if (it == constantCount.end() || --it->second != 0)
+    return;
+  // No op refers to the data any more: free it now rather than when the
+  // context dies (after code generation).
+  if (auto *entry = resource.getRawHandle().getResource())
+    entry->setBlob(AsmResourceBlob());
 }
 
 void PackWeights::runOnOperation() {
@@ -232,6 +254,10 @@ void PackWeights::runOnOperation() {
     return signalPassFailure();
   }
   SmallVector<std::pair<linalg::GenericOp, PackCandidate>> work;
+  getOperation().walk([&](arith::ConstantOp op) {
+    if (isa<DenseResourceElementsAttr>(op.getValue()))
+      ++constantCount[op.getValue()];
+  });
   getOperation().walk([&](linalg::GenericOp op) {
     if (std::optional<PackCandidate> c = matchCandidate(op, minElements))
       work.emplace_back(op, *c);
@@ -239,6 +265,7 @@ void PackWeights::runOnOperation() {
   for (auto &[op, candidate] : work)
     rewrite(op, candidate);
   packed.clear();
+  constantCount.clear();
 }
 
 } // namespace
