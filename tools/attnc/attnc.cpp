@@ -76,6 +76,13 @@ static cl::opt<bool> fusionReport(
     cl::desc("Print each fused op with the ONNX nodes it absorbed, totals, "
              "and attention-like graphs left unfused with the reason"),
     cl::cat(category));
+static cl::list<std::string> constInputs(
+    "const-input",
+    cl::desc("Compile with graph input NAME fixed to the tensor in FILE (an "
+             "ONNX TensorProto, as input_N.pb of ONNX test data); the model "
+             "then no longer takes that input. For shape parameters fed as "
+             "inputs (Reshape shape, Reduce axes); repeatable"),
+    cl::value_desc("NAME=FILE"), cl::cat(category));
 static cl::opt<bool> listOps("list-ops",
                              cl::desc("Print the supported ONNX ops and exit"),
                              cl::cat(category));
@@ -151,6 +158,16 @@ int main(int argc, char **argv) {
 
   ImportOptions importOptions;
   importOptions.format = inputFormat;
+  for (const std::string &spec : constInputs) {
+    size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      errs() << "attnc: --const-input expects NAME=FILE, got '" << spec
+             << "'\n";
+      return 1;
+    }
+    importOptions.constantInputs.emplace_back(spec.substr(0, eq),
+                                              spec.substr(eq + 1));
+  }
   mlir::OwningOpRef<mlir::ModuleOp> module =
       importOnnxFile(&context, inputFile, importOptions);
   if (!module)
