@@ -15,13 +15,17 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Location.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 
 #include "onnx/defs/parser.h"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <google/protobuf/text_format.h>
 
 using namespace mlir;
@@ -741,6 +745,9 @@ static LogicalResult
 bindConstantInputs(onnx::ModelProto &model,
                    ArrayRef<std::pair<std::string, std::string>> bindings,
                    Location loc) {
+  // mutable_graph() would create a missing graph, which run() reports.
+  if (bindings.empty() || !model.has_graph())
+    return success();
   onnx::GraphProto *graph = model.mutable_graph();
   for (const auto &[name, file] : bindings) {
     auto *inputs = graph->mutable_input();
@@ -829,14 +836,47 @@ static void loadImportDialects(MLIRContext *ctx) {
                    tensor::TensorDialect, affine::AffineDialect>();
 }
 
+/// Parses a binary model file through a small read buffer: the only copy
+/// of the weights in memory is the one protobuf makes (the initializers'
+/// raw_data strings), which the import then moves into the weight blobs.
+static LogicalResult parseBinaryFile(StringRef path, Location loc,
+                                     onnx::ModelProto &model) {
+  int fd;
+  if (std::error_code ec = llvm::sys::fs::openFileForRead(path, fd))
+    return emitError(loc) << "cannot read model: " << ec.message();
+  auto closeFd = llvm::make_scope_exit(
+      [&] { llvm::sys::Process::SafelyCloseFileDescriptor(fd); });
+  llvm::sys::fs::file_status status;
+  if (std::error_code ec = llvm::sys::fs::status(fd, status))
+    return emitError(loc) << "cannot read model: " << ec.message();
+  if (status.getSize() > static_cast<uint64_t>(INT_MAX))
+    return emitError(loc)
+           << "model protobuf is " << status.getSize()
+           << " bytes; protobuf limits one message to 2 GiB (store "
+              "weights as external data)";
+  google::protobuf::io::FileInputStream file(fd, /*block_size=*/1 << 20);
+  google::protobuf::io::CodedInputStream stream(&file);
+  stream.SetTotalBytesLimit(INT_MAX);
+  if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage() ||
+      file.GetErrno() != 0)
+    return emitError(loc) << "not a valid ONNX model: the protobuf cannot be "
+                             "parsed (truncated or corrupted file?)";
+  return success();
+}
+
 OwningOpRef<ModuleOp> attnc::importOnnxFile(MLIRContext *ctx, StringRef path,
                                             const ImportOptions &options) {
   loadImportDialects(ctx);
   Location loc = FileLineColLoc::get(ctx, path, 0, 0);
-  // Peak memory: the file is mapped (not copied) while protobuf parses it,
-  // and unmapped before the import, during which the initializers' raw
-  // data strings move into the weight blobs (takeTensor).
   onnx::ModelProto model;
+  OnnxFormat format =
+      options.format == OnnxFormat::Auto ? detectFormat(path) : options.format;
+  if (format == OnnxFormat::Binary && path != "-") {
+    if (failed(parseBinaryFile(path, loc, model)))
+      return nullptr;
+    return importModel(ctx, model, path, options, loc);
+  }
+  // Text formats and stdin: read the whole input, parse, release it.
   {
     auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(
         path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
