@@ -253,6 +253,10 @@ LogicalResult attnc::compileModule(ModuleOp module,
   bool needsBlob = options.emit != EmitKind::LLVMIR;
   if (needsBlob && failed(writeWeightBlob(*payload, blobPath, error)))
     return fail();
+  // The weights live on in the blob file only: code generation reads it
+  // (.incbin), so the in-memory copy would double the peak.
+  if (needsBlob)
+    releaseWeightData(*payload);
 
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
