@@ -363,6 +363,10 @@ LogicalResult attnc::compileModule(ModuleOp module,
     note("weights: " + Twine(payload->weights.size()) + " tensors, " +
          formatByteSize(totalWeightBytes) + " written");
   }
+  // The weights live on in the blob file only: code generation reads it
+  // (.incbin), so the in-memory copy would double the peak.
+  if (needsBlob)
+    releaseWeightData(*payload);
 
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule;

@@ -215,6 +215,12 @@ llvm::StringRef onnxTypeName(int32_t onnxType);
 mlir::FailureOr<mlir::ElementsAttr>
 convertTensor(mlir::MLIRContext *ctx, const onnx::TensorProto &tensor,
               llvm::StringRef baseDir, llvm::function_ref<mlir::InFlightDiagnostic()> emitError);
+/// As convertTensor, but a big tensor's raw_data string moves into the
+/// attribute's blob instead of being copied (`tensor` loses it).
+mlir::FailureOr<mlir::ElementsAttr>
+takeTensor(mlir::MLIRContext *ctx, onnx::TensorProto &tensor,
+           llvm::StringRef baseDir,
+           llvm::function_ref<mlir::InFlightDiagnostic()> emitError);
 
 } // namespace attnc::import
 

@@ -15,13 +15,17 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Location.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 
 #include "onnx/defs/parser.h"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <google/protobuf/text_format.h>
 
 using namespace mlir;
@@ -268,8 +272,7 @@ static std::string checkTensorSize(RankedTensorType type) {
 namespace attnc::import {
 class GraphImporter {
 public:
-  GraphImporter(MLIRContext *ctx, const onnx::ModelProto &model,
-                StringRef path)
+  GraphImporter(MLIRContext *ctx, onnx::ModelProto &model, StringRef path)
       : ctx(ctx), model(model), path(path), builder(ctx) {
     baseDir = llvm::sys::path::parent_path(path).str();
     symbols.setContext(ctx);
@@ -278,7 +281,8 @@ public:
   OwningOpRef<ModuleOp> run();
 
   MLIRContext *ctx;
-  const onnx::ModelProto &model;
+  /// Mutable: initializers hand their raw data over to the weight blobs.
+  onnx::ModelProto &model;
   std::string path, baseDir;
   OpBuilder builder;
   DimSymbols symbols;
@@ -470,10 +474,12 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   }
   builder.setInsertionPointToStart(body);
 
-  for (const auto &init : graph.initializer()) {
+  for (onnx::TensorProto &init :
+       *model.mutable_graph()->mutable_initializer()) {
     Location loc = NameLoc::get(builder.getStringAttr(init.name()), fileLoc());
-    FailureOr<ElementsAttr> attr = convertTensor(
-        ctx, init, baseDir, [&]() { return emitError(loc) << "initializer: "; });
+    FailureOr<ElementsAttr> attr = takeTensor(ctx, init, baseDir, [&]() {
+      return emitError(loc) << "initializer: ";
+    });
     if (failed(attr)) {
       delete body;
       return nullptr;
@@ -733,71 +739,166 @@ static OnnxFormat detectFormat(StringRef path) {
   return OnnxFormat::Binary;
 }
 
-OwningOpRef<ModuleOp> attnc::importOnnxFile(MLIRContext *ctx, StringRef path,
-                                            const ImportOptions &options) {
-  ctx->loadDialect<attn::AttnDialect, func::FuncDialect, arith::ArithDialect,
-                   tensor::TensorDialect, affine::AffineDialect>();
-  Location loc = FileLineColLoc::get(ctx, path, 0, 0);
-  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false,
-                                                   /*RequiresNullTerminator=*/true);
-  if (!buffer) {
-    emitError(loc) << "cannot read model: " << buffer.getError().message();
-    return nullptr;
+/// Turns the graph inputs named in `bindings` into initializers holding
+/// the TensorProto read from each file (ImportOptions::constantInputs).
+static LogicalResult
+bindConstantInputs(onnx::ModelProto &model,
+                   ArrayRef<std::pair<std::string, std::string>> bindings,
+                   Location loc) {
+  // mutable_graph() would create a missing graph, which run() reports.
+  if (bindings.empty() || !model.has_graph())
+    return success();
+  onnx::GraphProto *graph = model.mutable_graph();
+  for (const auto &[name, file] : bindings) {
+    auto *inputs = graph->mutable_input();
+    auto it = llvm::find_if(*inputs, [&](const onnx::ValueInfoProto &v) {
+      return v.name() == name;
+    });
+    if (it == inputs->end())
+      return emitError(loc)
+             << "--const-input: the model has no graph input '" << name << "'";
+    auto buffer = llvm::MemoryBuffer::getFile(file, /*IsText=*/false);
+    onnx::TensorProto tensor;
+    if (!buffer ||
+        !tensor.ParseFromArray((*buffer)->getBufferStart(),
+                               static_cast<int>((*buffer)->getBufferSize())))
+      return emitError(loc) << "--const-input: cannot read a TensorProto from '"
+                            << file << "'";
+    int32_t declared = it->type().tensor_type().elem_type();
+    if (declared != 0 && declared != tensor.data_type())
+      return emitError(loc)
+             << "--const-input: '" << file << "' holds "
+             << onnxTypeName(tensor.data_type()) << ", graph input '" << name
+             << "' is " << onnxTypeName(declared);
+    if (tensor.data_location() == onnx::TensorProto::EXTERNAL)
+      return emitError(loc)
+             << "--const-input: '" << file << "' refers to external data";
+    inputs->erase(it);
+    tensor.set_name(name);
+    *graph->add_initializer() = std::move(tensor);
   }
-  return importOnnxBuffer(ctx, (*buffer)->getBuffer(), path, options);
+  return success();
 }
 
-OwningOpRef<ModuleOp> attnc::importOnnxBuffer(MLIRContext *ctx,
-                                              StringRef bytes, StringRef path,
-                                              const ImportOptions &options) {
-  ctx->loadDialect<attn::AttnDialect, func::FuncDialect, arith::ArithDialect,
-                   tensor::TensorDialect, affine::AffineDialect>();
-  Location loc = FileLineColLoc::get(ctx, path, 0, 0);
-  onnx::ModelProto model;
+/// Parses `bytes` (a model in `options.format`) into `model`.
+static LogicalResult parseModel(StringRef bytes, StringRef path,
+                                const ImportOptions &options, Location loc,
+                                onnx::ModelProto &model) {
   OnnxFormat format = options.format == OnnxFormat::Auto ? detectFormat(path)
                                                          : options.format;
   switch (format) {
   case OnnxFormat::Binary: {
-    if (bytes.size() > static_cast<size_t>(INT_MAX)) {
-      emitError(loc) << "model protobuf is " << bytes.size()
-                     << " bytes; protobuf limits one message to 2 GiB (store "
-                        "weights as external data)";
-      return nullptr;
-    }
+    if (bytes.size() > static_cast<size_t>(INT_MAX))
+      return emitError(loc)
+             << "model protobuf is " << bytes.size()
+             << " bytes; protobuf limits one message to 2 GiB (store "
+                "weights as external data)";
     google::protobuf::io::CodedInputStream stream(
         reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size());
     stream.SetTotalBytesLimit(INT_MAX);
-    if (!model.ParseFromCodedStream(&stream) ||
-        !stream.ConsumedEntireMessage()) {
-      emitError(loc) << "not a valid ONNX model: the protobuf cannot be "
-                        "parsed (truncated or corrupted file?)";
-      return nullptr;
-    }
-    break;
+    if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
+      return emitError(loc) << "not a valid ONNX model: the protobuf cannot be "
+                               "parsed (truncated or corrupted file?)";
+    return success();
   }
   case OnnxFormat::TextProto:
-    if (!google::protobuf::TextFormat::ParseFromString(bytes.str(), &model)) {
-      emitError(loc) << "cannot parse the protobuf text format of the model";
-      return nullptr;
-    }
-    break;
+    if (!google::protobuf::TextFormat::ParseFromString(bytes.str(), &model))
+      return emitError(loc)
+             << "cannot parse the protobuf text format of the model";
+    return success();
   case OnnxFormat::Text: {
     // The parser reads up to a NUL; a buffer need not have one.
     std::string text = bytes.str();
     onnx::OnnxParser parser(text.c_str());
     auto status = parser.Parse(model);
-    if (!status.IsOK()) {
-      emitError(loc) << "cannot parse the ONNX text syntax: "
-                     << status.ErrorMessage();
-      return nullptr;
-    }
-    break;
+    if (!status.IsOK())
+      return emitError(loc)
+             << "cannot parse the ONNX text syntax: " << status.ErrorMessage();
+    return success();
   }
   case OnnxFormat::Auto:
-    llvm_unreachable("resolved above");
+    break;
   }
+  llvm_unreachable("resolved above");
+}
+
+static OwningOpRef<ModuleOp>
+importModel(MLIRContext *ctx, onnx::ModelProto &model, StringRef path,
+            const ImportOptions &options, Location loc) {
+  if (failed(bindConstantInputs(model, options.constantInputs, loc)))
+    return nullptr;
   GraphImporter importer(ctx, model, path);
   return importer.run();
+}
+
+static void loadImportDialects(MLIRContext *ctx) {
+  ctx->loadDialect<attn::AttnDialect, func::FuncDialect, arith::ArithDialect,
+                   tensor::TensorDialect, affine::AffineDialect>();
+}
+
+/// Parses a binary model file through a small read buffer: the only copy
+/// of the weights in memory is the one protobuf makes (the initializers'
+/// raw_data strings), which the import then moves into the weight blobs.
+static LogicalResult parseBinaryFile(StringRef path, Location loc,
+                                     onnx::ModelProto &model) {
+  int fd;
+  if (std::error_code ec = llvm::sys::fs::openFileForRead(path, fd))
+    return emitError(loc) << "cannot read model: " << ec.message();
+  auto closeFd = llvm::make_scope_exit(
+      [&] { llvm::sys::Process::SafelyCloseFileDescriptor(fd); });
+  llvm::sys::fs::file_status status;
+  if (std::error_code ec = llvm::sys::fs::status(fd, status))
+    return emitError(loc) << "cannot read model: " << ec.message();
+  if (status.getSize() > static_cast<uint64_t>(INT_MAX))
+    return emitError(loc)
+           << "model protobuf is " << status.getSize()
+           << " bytes; protobuf limits one message to 2 GiB (store "
+              "weights as external data)";
+  google::protobuf::io::FileInputStream file(fd, /*block_size=*/1 << 20);
+  google::protobuf::io::CodedInputStream stream(&file);
+  stream.SetTotalBytesLimit(INT_MAX);
+  if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage() ||
+      file.GetErrno() != 0)
+    return emitError(loc) << "not a valid ONNX model: the protobuf cannot be "
+                             "parsed (truncated or corrupted file?)";
+  return success();
+}
+
+OwningOpRef<ModuleOp> attnc::importOnnxFile(MLIRContext *ctx, StringRef path,
+                                            const ImportOptions &options) {
+  loadImportDialects(ctx);
+  Location loc = FileLineColLoc::get(ctx, path, 0, 0);
+  onnx::ModelProto model;
+  OnnxFormat format =
+      options.format == OnnxFormat::Auto ? detectFormat(path) : options.format;
+  if (format == OnnxFormat::Binary && path != "-") {
+    if (failed(parseBinaryFile(path, loc, model)))
+      return nullptr;
+    return importModel(ctx, model, path, options, loc);
+  }
+  // Text formats and stdin: read the whole input, parse, release it.
+  {
+    auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(
+        path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+    if (!buffer) {
+      emitError(loc) << "cannot read model: " << buffer.getError().message();
+      return nullptr;
+    }
+    if (failed(parseModel((*buffer)->getBuffer(), path, options, loc, model)))
+      return nullptr;
+  }
+  return importModel(ctx, model, path, options, loc);
+}
+
+OwningOpRef<ModuleOp> attnc::importOnnxBuffer(MLIRContext *ctx, StringRef bytes,
+                                              StringRef path,
+                                              const ImportOptions &options) {
+  loadImportDialects(ctx);
+  Location loc = FileLineColLoc::get(ctx, path, 0, 0);
+  onnx::ModelProto model;
+  if (failed(parseModel(bytes, path, options, loc, model)))
+    return nullptr;
+  return importModel(ctx, model, path, options, loc);
 }
 
 std::vector<SupportedOp> attnc::getSupportedOnnxOps() {

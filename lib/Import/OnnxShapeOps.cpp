@@ -429,6 +429,16 @@ Value extractSlice(NodeContext &nc, const OnnxValue &in, ArrayRef<Dim> offsets,
     s.push_back(fold(sizes[i]));
     st.push_back(b.getIndexAttr(strides[i]));
   }
+  // An empty slice may start at the end of its dim (ONNX clamps starts to
+  // [0, dim]), which tensor.extract_slice rejects: it reads nothing anyway.
+  if (llvm::is_contained(type.getShape(), 0)) {
+    SmallVector<Value> dynamicSizes;
+    for (auto [i, size] : llvm::enumerate(s))
+      if (type.isDynamicDim(i))
+        dynamicSizes.push_back(cast<Value>(size));
+    return tensor::EmptyOp::create(b, nc.loc, type.getShape(),
+                                   type.getElementType(), dynamicSizes);
+  }
   return tensor::ExtractSliceOp::create(b, nc.loc, type, in.value, o, s, st);
 }
 

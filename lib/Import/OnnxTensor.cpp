@@ -103,10 +103,12 @@ static int64_t elementBytes(Type t) {
   return (t.getIntOrFloatBitWidth() + 7) / 8;
 }
 
-/// Reads external data into `out`, refusing paths that leave `baseDir`.
+/// Maps (or reads) the external data of `tensor` into `out`, refusing paths
+/// that leave `baseDir`.
 static LogicalResult
 readExternalData(const onnx::TensorProto &tensor, StringRef baseDir,
-                 int64_t expectedBytes, std::vector<char> &out,
+                 int64_t expectedBytes,
+                 std::unique_ptr<llvm::MemoryBuffer> &out,
                  function_ref<InFlightDiagnostic()> emitError) {
   std::string location;
   int64_t offset = 0, length = -1;
@@ -159,7 +161,7 @@ readExternalData(const onnx::TensorProto &tensor, StringRef baseDir,
                                                  /*IsVolatile=*/false);
   if (!buffer)
     return emitError() << "cannot read external data file '" << path << "'";
-  out.assign((*buffer)->getBufferStart(), (*buffer)->getBufferEnd());
+  out = std::move(*buffer);
   return success();
 }
 
@@ -204,9 +206,22 @@ static void typedFieldBytes(const onnx::TensorProto &t, std::vector<char> &out) 
   }
 }
 
-FailureOr<ElementsAttr>
-convertTensor(MLIRContext *ctx, const onnx::TensorProto &tensor,
-              StringRef baseDir, function_ref<InFlightDiagnostic()> emitError) {
+/// A resource blob that owns `owner` (a std::string or a MemoryBuffer) and
+/// views `data` inside it: the weight bytes are never copied.
+template <typename Owner>
+static AsmResourceBlob blobOwning(std::unique_ptr<Owner> owner,
+                                  ArrayRef<char> data, size_t align) {
+  return AsmResourceBlob(
+      data, align,
+      [owner = std::shared_ptr<Owner>(std::move(owner))](
+          void *, size_t, size_t) mutable { owner.reset(); },
+      /*dataIsMutable=*/false);
+}
+
+static FailureOr<ElementsAttr>
+convertTensorImpl(MLIRContext *ctx, const onnx::TensorProto &tensor,
+                  std::string *takeRawData, StringRef baseDir,
+                  function_ref<InFlightDiagnostic()> emitError) {
   Type elementType = convertElementType(ctx, tensor.data_type());
   if (!elementType)
     return emitError() << "tensor '" << tensor.name() << "' has element type "
@@ -232,24 +247,31 @@ convertTensor(MLIRContext *ctx, const onnx::TensorProto &tensor,
   }
   int64_t expectedBytes = numElements * elemBytes;
 
+  // `data` views the bytes: the raw_data string, the mapped external data
+  // file or `bytes` (typed fields, converted).
   std::vector<char> bytes;
+  std::unique_ptr<llvm::MemoryBuffer> external;
+  ArrayRef<char> data;
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
-    if (failed(readExternalData(tensor, baseDir, expectedBytes, bytes,
+    if (failed(readExternalData(tensor, baseDir, expectedBytes, external,
                                 emitError)))
       return failure();
+    data =
+        ArrayRef<char>(external->getBufferStart(), external->getBufferSize());
   } else if (tensor.has_raw_data()) {
     if (static_cast<int64_t>(tensor.raw_data().size()) != expectedBytes)
       return emitError() << "tensor '" << tensor.name() << "' has "
                          << tensor.raw_data().size()
                          << " bytes of raw data, but its shape and type need "
                          << expectedBytes;
-    bytes.assign(tensor.raw_data().begin(), tensor.raw_data().end());
+    data = ArrayRef<char>(tensor.raw_data().data(), tensor.raw_data().size());
   } else {
     typedFieldBytes(tensor, bytes);
     if (static_cast<int64_t>(bytes.size()) != expectedBytes)
       return emitError() << "tensor '" << tensor.name() << "' holds "
                          << bytes.size() / elemBytes
                          << " elements, but its shape needs " << numElements;
+    data = ArrayRef<char>(bytes);
   }
 
   auto type = RankedTensorType::get(shape, elementType);
@@ -257,23 +279,51 @@ convertTensor(MLIRContext *ctx, const onnx::TensorProto &tensor,
     return ElementsAttr(DenseElementsAttr::get(type, ArrayRef<Attribute>()));
   if (elementType.isInteger(1)) {
     SmallVector<bool> values;
-    for (char c : bytes)
+    for (char c : data)
       values.push_back(c != 0);
     return ElementsAttr(DenseElementsAttr::get(type, values));
   }
   // Small tensors stay readable and foldable; big ones become blobs.
   constexpr int64_t kMaxDenseElements = 64;
   if (numElements <= kMaxDenseElements)
-    return ElementsAttr(DenseElementsAttr::getFromRawBuffer(
-        type, ArrayRef<char>(bytes.data(), bytes.size())));
+    return ElementsAttr(DenseElementsAttr::getFromRawBuffer(type, data));
   std::string blobName = tensor.name().empty() ? "tensor" : tensor.name();
   for (char &c : blobName)
     if (!llvm::isAlnum(c) && c != '_' && c != '.')
       c = '_';
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-      ArrayRef<char>(bytes.data(), bytes.size()), /*align=*/64);
+  // Big weights are not copied: the blob takes over the protobuf's
+  // raw_data string (initializers, whose ModelProto is ours) or the mapped
+  // external data file. Their addresses are at least 16-byte aligned
+  // (malloc, mmap), more than any element type needs.
+  AsmResourceBlob blob;
+  if (takeRawData && tensor.data_location() != onnx::TensorProto::EXTERNAL &&
+      tensor.has_raw_data()) {
+    auto owner = std::make_unique<std::string>(std::move(*takeRawData));
+    ArrayRef<char> view(owner->data(), owner->size());
+    blob = blobOwning(std::move(owner), view, elemBytes);
+  } else if (external) {
+    blob = blobOwning(std::move(external), data, elemBytes);
+  } else {
+    blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(data, /*align=*/64);
+  }
   return ElementsAttr(
       DenseResourceElementsAttr::get(type, blobName, std::move(blob)));
+}
+
+FailureOr<ElementsAttr>
+convertTensor(MLIRContext *ctx, const onnx::TensorProto &tensor,
+              StringRef baseDir, function_ref<InFlightDiagnostic()> emitError) {
+  return convertTensorImpl(ctx, tensor, /*takeRawData=*/nullptr, baseDir,
+                           emitError);
+}
+
+FailureOr<ElementsAttr>
+takeTensor(MLIRContext *ctx, onnx::TensorProto &tensor, StringRef baseDir,
+           function_ref<InFlightDiagnostic()> emitError) {
+  // mutable_raw_data() would mark raw_data present: ask first.
+  std::string *raw =
+      tensor.has_raw_data() ? tensor.mutable_raw_data() : nullptr;
+  return convertTensorImpl(ctx, tensor, raw, baseDir, emitError);
 }
 
 } // namespace attnc::import

@@ -130,6 +130,65 @@ LogicalResult importGatherElements(NodeContext &nc) {
   return success();
 }
 
+/// ScatterND (opsets 11-24): `reduction` from opset 16 (none/add/mul) and
+/// 18 (max/min). The index tuple length k must be known at compile time;
+/// updates must have shape indices.shape[:-1] ++ data.shape[k:].
+LogicalResult importScatterND(NodeContext &nc) {
+  if (failed(requireInputs(nc, 3)))
+    return failure();
+  const OnnxValue &data = nc.input(0), &indices = nc.input(1),
+                  &updates = nc.input(2);
+  if (failed(checkSameElementType(nc, data, updates)))
+    return failure();
+  if (indices.onnxType != onnx::TensorProto::INT64)
+    return nc.emitError() << "indices must be int64, got "
+                          << onnxTypeName(indices.onnxType);
+  int64_t rank = data.shape.size();
+  if (rank < 1 || indices.shape.empty())
+    return nc.emitError() << "data and indices must have rank >= 1, got "
+                          << rank << " and " << indices.shape.size();
+  Dim last = nc.symbols().resolve(indices.shape.back());
+  if (last.sym >= 0)
+    return nc.emitError()
+           << "the last dim of indices (the index tuple length) must be "
+              "known at compile time";
+  int64_t k = last.size;
+  if (k < 1 || k > rank)
+    return nc.emitError() << "the last dim of indices (" << k
+                          << ") must be in 1.." << rank;
+  SymShape expected(indices.shape.begin(), indices.shape.end() - 1);
+  expected.append(data.shape.begin() + k, data.shape.end());
+  if (updates.shape.size() != expected.size())
+    return nc.emitError() << "updates must have rank " << expected.size()
+                          << " (indices.shape[:-1] ++ data.shape[" << k
+                          << ":]), got " << updates.shape.size();
+  for (size_t d = 0; d < expected.size(); ++d) {
+    Dim unified;
+    if (failed(nc.symbols().unify(expected[d], updates.shape[d], unified)))
+      return nc.emitError()
+             << "updates dim " << d
+             << " contradicts indices.shape[:-1] ++ data.shape[" << k << ":]";
+  }
+
+  using R = attn::ScatterReduction;
+  R reduction = R::none;
+  if (const onnx::AttributeProto *a = nc.attr("reduction")) {
+    std::optional<R> parsed = attn::symbolizeScatterReduction(a->s());
+    int minOpset = (parsed == R::max || parsed == R::min) ? 18 : 16;
+    if (!parsed || nc.opset < minOpset)
+      return nc.emitError() << "reduction '" << a->s()
+                            << "' is not defined in opset " << nc.opset;
+    reduction = *parsed;
+  }
+  OnnxValue out = data;
+  out.known.reset();
+  out.value = attn::ScatterNDOp::create(
+      nc.builder(), nc.loc, data.value.getType(), reduction, data.value,
+      indices.value, updates.value, data.isUnsigned);
+  nc.setOutput(0, out);
+  return success();
+}
+
 /// Tile with repeats known at compile time, as reshape -> expand ->
 /// reshape: [d0, d1] with repeats [r0, r1] becomes [1, d0, 1, d1], then
 /// [r0, d0, r1, d1], then [r0 * d0, r1 * d1]. Dynamic dims stay symbolic.
@@ -258,15 +317,21 @@ LogicalResult importTrilu(NodeContext &nc) {
 } // namespace
 
 void import::appendTensorOpHandlers(std::vector<OpHandlerEntry> &handlers) {
-  handlers.insert(handlers.end(), {
-      {"", "Transpose", 1, 24, "", importTranspose},
-      {"", "Constant", 1, 24, "value, value_float(s), value_int(s)",
-       importConstant},
-      {"", "Identity", 1, 24, "tensors only", importIdentity},
-      {"", "GatherElements", 11, 24,
-       "indices clamped to the valid range", importGatherElements},
-      {"", "Tile", 6, 24, "repeats computable at compile time", importTile},
-      {"", "Trilu", 14, 24,
-       "k may be a run-time input; constant inputs fold", importTrilu},
-  });
+  handlers.insert(
+      handlers.end(),
+      {
+          {"", "Transpose", 1, 24, "", importTranspose},
+          {"", "Constant", 1, 24, "value, value_float(s), value_int(s)",
+           importConstant},
+          {"", "Identity", 1, 24, "tensors only", importIdentity},
+          {"", "GatherElements", 11, 24, "indices clamped to the valid range",
+           importGatherElements},
+          {"", "ScatterND", 11, 24,
+           "reduction none/add/mul (opset 16), max/min (opset 18); indices "
+           "clamped to the valid range; duplicate indices: the last one wins",
+           importScatterND},
+          {"", "Tile", 6, 24, "repeats computable at compile time", importTile},
+          {"", "Trilu", 14, 24,
+           "k may be a run-time input; constant inputs fold", importTrilu},
+      });
 }

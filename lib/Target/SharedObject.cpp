@@ -111,34 +111,36 @@ attnc::createTargetMachine(const TargetOptions &options, std::string &error) {
   return tm;
 }
 
-/// The bytes of a weight as the generated code reads them (bool: 1 byte).
-static LogicalResult elementsBytes(ElementsAttr attr, std::vector<char> &out) {
+/// The bytes of a weight as the generated code reads them (bool: 1 byte):
+/// a view of a resource blob, or converted into `w.storage`.
+static LogicalResult elementsBytes(ElementsAttr attr, ModelWeight &w) {
   auto type = attr.getShapedType();
   int64_t n = type.getNumElements();
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
     if (!blob)
       return failure();
-    ArrayRef<char> data = blob->getData();
-    out.assign(data.begin(), data.end());
+    w.bytes = blob->getData();
+    w.size = w.bytes.size();
+    w.blob = blob;
     return success();
   }
   auto dense = dyn_cast<DenseElementsAttr>(attr);
   if (!dense)
     return failure();
+  std::vector<char> &out = w.storage;
   if (type.getElementType().isInteger(1)) {
     for (bool b : dense.getValues<bool>())
       out.push_back(b ? 1 : 0);
-    return success();
-  }
-  ArrayRef<char> raw = dense.getRawData();
-  if (dense.isSplat()) {
+  } else if (ArrayRef<char> raw = dense.getRawData(); dense.isSplat()) {
     out.reserve(raw.size() * n);
     for (int64_t i = 0; i < n; ++i)
       out.insert(out.end(), raw.begin(), raw.end());
   } else {
     out.assign(raw.begin(), raw.end());
   }
+  w.bytes = w.storage;
+  w.size = w.bytes.size();
   return success();
 }
 
@@ -152,16 +154,26 @@ FailureOr<ModelPayload> attnc::extractPayload(ModuleOp module) {
   if (auto weights = module->getAttrOfType<DictionaryAttr>(kWeightsAttrName)) {
     for (NamedAttribute w : weights) {
       auto elements = dyn_cast<ElementsAttr>(w.getValue());
-      std::vector<char> bytes;
-      if (!elements || failed(elementsBytes(elements, bytes)))
+      ModelWeight &weight = payload.weights.emplace_back();
+      weight.name = w.getName().str();
+      if (!elements || failed(elementsBytes(elements, weight)))
         return module.emitError("weight ")
                << w.getName() << " has no readable data";
-      payload.weights.emplace_back(w.getName().str(), std::move(bytes));
     }
   }
   module->removeAttr(kMetadataAttrName);
   module->removeAttr(kWeightsAttrName);
   return payload;
+}
+
+void attnc::releaseWeightData(ModelPayload &payload) {
+  for (ModelWeight &w : payload.weights) {
+    w.bytes = {};
+    w.storage = {};
+    if (w.blob)
+      *w.blob = AsmResourceBlob(); // runs the old blob's deleter
+    w.blob = nullptr;
+  }
 }
 
 static uint64_t alignTo(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
@@ -182,12 +194,12 @@ LogicalResult attnc::writeWeightBlob(const ModelPayload &payload,
     return failure();
   }
   uint64_t offset = 0, written = 0;
-  for (const auto &[name, bytes] : payload.weights) {
+  for (const ModelWeight &w : payload.weights) {
     uint64_t aligned = alignTo(offset, kWeightAlignment);
     os.write_zeros(aligned - offset);
-    os.write(bytes.data(), bytes.size());
-    offset = aligned + bytes.size();
-    written += bytes.size();
+    os.write(w.bytes.data(), w.bytes.size());
+    offset = aligned + w.bytes.size();
+    written += w.bytes.size();
     if (onWrite)
       onWrite(written);
   }
@@ -218,12 +230,12 @@ static std::string weightAssembly(const ModelPayload &payload,
      << "__attnc_weights_begin:\n"
      << ".incbin \"" << escaped << "\"\n";
   uint64_t offset = 0;
-  for (const auto &[name, bytes] : payload.weights) {
+  for (const ModelWeight &w : payload.weights) {
     uint64_t aligned = alignTo(offset, kWeightAlignment);
-    os << ".globl " << name << "\n.hidden " << name << "\n.type " << name
-       << ",@object\n.set " << name << ", __attnc_weights_begin + " << aligned
-       << "\n.size " << name << ", " << bytes.size() << "\n";
-    offset = aligned + bytes.size();
+    os << ".globl " << w.name << "\n.hidden " << w.name << "\n.type " << w.name
+       << ",@object\n.set " << w.name << ", __attnc_weights_begin + " << aligned
+       << "\n.size " << w.name << ", " << w.size << "\n";
+    offset = aligned + w.size;
   }
   os << ".text\n";
   return s;

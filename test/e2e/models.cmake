@@ -1,6 +1,6 @@
 # Exported-model tests (label `e2e;models`): real torch.onnx.export graphs of
-# the model families in models/ (GPT-2, BERT, ViT, Marian, nn.MultiheadAttention,
-# nn.TransformerEncoder), tiny configs only. Included from
+# the model families in models/ (GPT-2, BERT, ViT, Marian, Llama,
+# nn.MultiheadAttention, nn.TransformerEncoder), tiny configs only. Included from
 # test/e2e/CMakeLists.txt; run with `ctest --test-dir build -L models`.
 #
 # Per family run (script + config + opset) one generate test, then one
@@ -145,6 +145,9 @@ attnc_add_model_family(bert CONFIG tiny GRAPHS bert_tiny)
 attnc_add_model_family(vit CONFIG tiny GRAPHS vit_tiny)
 attnc_add_model_family(marian CONFIG tiny
   GRAPHS marian_tiny_encoder marian_tiny_decoder marian_tiny_decoder_with_past)
+# Llama-style: GQA (4 query / 2 key-value heads), RoPE (Cos/Sin), RMSNorm,
+# SiLU-gated MLP, causal mask updated by ScatterND.
+attnc_add_model_family(llama CONFIG tiny GRAPHS llama_tiny llama_tiny_with_past)
 attnc_add_model_family(torch_mha CONFIG tiny GRAPHS torch_mha_tiny)
 attnc_add_model_family(torch_encoder CONFIG tiny GRAPHS torch_encoder_tiny)
 

@@ -20,8 +20,12 @@ Subcommands (one ctest test each):
       |actual - expected| < 1.5 * 10**-N); the printed text itself is shown.
 
   node --attnc BIN --attnc-run BIN --test-dir DIR --work DIR [--rtol R] [--atol A]
+       [--const-input NAME]...
       An ONNX backend node test: compile DIR/model.onnx, then run it against
-      DIR/test_data_set_*.
+      DIR/test_data_set_*. With --const-input, graph input NAME is compiled
+      in as the constant its test data gives (`attnc --const-input`; for
+      node tests that feed shape parameters as inputs), and the run uses a
+      copy of the test data without it (this path needs the onnx package).
 
   fail --message TEXT
       Always fails, printing TEXT (used when test inputs are missing).
@@ -32,7 +36,7 @@ Cross-target runs (ctest label `aarch64`, docs/targets.md): `compile` and
 "qemu-aarch64 -L /usr/aarch64-linux-gnu" with the aarch64 attnc-run).
 
 Only the standard library is used here, so every subcommand except
-`generate` works with any python3.
+`generate` and `node --const-input` works with any python3.
 """
 
 import argparse
@@ -84,7 +88,8 @@ def cmd_compile(args):
         os.remove(args.out)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     target = [f"--target={args.target}"] if args.target else []
-    code, _ = run_cmd([args.attnc, args.model, "-o", args.out] + target)
+    flags = getattr(args, "flags", None) or []
+    code, _ = run_cmd([args.attnc, args.model, "-o", args.out] + target + flags)
     if code:
         return 1
     if not os.path.isfile(args.out):
@@ -152,6 +157,49 @@ def cmd_print(args):
     return 1
 
 
+def split_const_inputs(model, test_dir, names, work):
+    """Copies test_dir's data sets into work/data without the inputs in
+    `names`; returns (attnc flags binding them to their values, data dir).
+    Every data set must give a frozen input the same value (there is one
+    compiled model)."""
+    import filecmp
+    import shutil
+
+    import onnx
+
+    graph = onnx.load(model, load_external_data=False).graph
+    inits = {t.name for t in graph.initializer}
+    inputs = [i.name for i in graph.input if i.name not in inits]
+    missing = [n for n in names if n not in inputs]
+    if missing:
+        raise ValueError(f"no graph input named {', '.join(missing)} "
+                         f"(inputs: {', '.join(inputs)})")
+    sets = sorted(d for d in os.listdir(test_dir)
+                  if d.startswith("test_data_set_"))
+    data = os.path.join(work, "data")
+    shutil.rmtree(data, ignore_errors=True)
+    frozen = {}
+    for s in sets:
+        src, dst = os.path.join(test_dir, s), os.path.join(data, s)
+        os.makedirs(dst)
+        kept = 0
+        for i, name in enumerate(inputs):
+            f = os.path.join(src, f"input_{i}.pb")
+            if name in names:
+                if name in frozen and not filecmp.cmp(frozen[name], f, False):
+                    raise ValueError(f"data sets give input '{name}' "
+                                     "different values")
+                frozen.setdefault(name, f)
+            else:
+                shutil.copy(f, os.path.join(dst, f"input_{kept}.pb"))
+                kept += 1
+        for f in os.listdir(src):
+            if f.startswith("output_"):
+                shutil.copy(os.path.join(src, f), os.path.join(dst, f))
+    flags = [f"--const-input={n}={frozen[n]}" for n in names]
+    return flags, data
+
+
 def cmd_node(args):
     model = os.path.join(args.test_dir, "model.onnx")
     if not os.path.isfile(model):
@@ -159,12 +207,25 @@ def cmd_node(args):
         return 1
     os.makedirs(args.work, exist_ok=True)
     so = os.path.join(args.work, "model.so")
+    test_data = args.test_dir
+    flags = []
+    if args.const_input:
+        try:
+            flags, test_data = split_const_inputs(
+                model, args.test_dir, args.const_input, args.work)
+        except (ImportError, OSError, ValueError) as e:
+            print(f"FAILED: cannot prepare --const-input {args.const_input}: "
+                  f"{e}")
+            return 1
+        print("NOTE: compiled with graph input(s) "
+              f"{', '.join(args.const_input)} fixed to the test's values "
+              "(attnc --const-input)", flush=True)
     compile_args = argparse.Namespace(attnc=args.attnc, model=model, out=so,
-                                      target=args.target)
+                                      target=args.target, flags=flags)
     if cmd_compile(compile_args):
         print("FAILED: attnc could not compile the model")
         return 1
-    return attnc_run_test_data(args.attnc_run, so, args.test_dir, args.rtol,
+    return attnc_run_test_data(args.attnc_run, so, test_data, args.rtol,
                                args.atol, args.runner)
 
 
@@ -218,6 +279,8 @@ def main(argv=None):
     p.add_argument("--atol")
     p.add_argument("--target")
     p.add_argument("--runner")
+    p.add_argument("--const-input", action="append", default=[],
+                   metavar="NAME")
     p.set_defaults(func=cmd_node)
 
     p = sub.add_parser("fail")

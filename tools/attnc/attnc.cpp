@@ -105,6 +105,13 @@ static cl::opt<cl::boolOrDefault> progress(
              "link) and weight bytes written on stderr (default: when stderr "
              "is a terminal; --progress=false turns it off)"),
     cl::cat(category));
+static cl::list<std::string> constInputs(
+    "const-input",
+    cl::desc("Compile with graph input NAME fixed to the tensor in FILE (an "
+             "ONNX TensorProto, as input_N.pb of ONNX test data); the model "
+             "then no longer takes that input. For shape parameters fed as "
+             "inputs (Reshape shape, Reduce axes); repeatable"),
+    cl::value_desc("NAME=FILE"), cl::cat(category));
 static cl::opt<bool> listOps("list-ops",
                              cl::desc("Print the supported ONNX ops and exit"),
                              cl::cat(category));
@@ -224,6 +231,16 @@ int main(int argc, char **argv) {
   reporter.beginStage("import", inputFile + sizeText);
   ImportOptions importOptions;
   importOptions.format = inputFormat;
+  for (const std::string &spec : constInputs) {
+    size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      errs() << "attnc: --const-input expects NAME=FILE, got '" << spec
+             << "'\n";
+      return 1;
+    }
+    importOptions.constantInputs.emplace_back(spec.substr(0, eq),
+                                              spec.substr(eq + 1));
+  }
   mlir::OwningOpRef<mlir::ModuleOp> module =
       importOnnxFile(&context, inputFile, importOptions);
   if (!module)

@@ -42,7 +42,8 @@ def ConvertAttnToLinalg : Pass<"convert-attn-to-linalg"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect",
                            "mlir::arith::ArithDialect",
-                           "mlir::math::MathDialect"];
+                           "mlir::math::MathDialect",
+                           "mlir::scf::SCFDialect"];
 }
 
 #endif // ATTNC_CONVERSION_PASSES_TD

@@ -35,6 +35,11 @@ enum class OnnxFormat {
 
 struct ImportOptions {
   OnnxFormat format = OnnxFormat::Auto;
+  /// Graph inputs to specialize: (input name, TensorProto file). Each named
+  /// input becomes an initializer holding the file's value, so that shape
+  /// parameters a graph takes as inputs (Reshape's shape, ReduceSum's axes)
+  /// are known at compile time. The compiled model no longer has them.
+  std::vector<std::pair<std::string, std::string>> constantInputs;
 };
 
 /// Imports the model at `path`. On failure, diagnostics have been emitted

@@ -14,6 +14,7 @@
 #ifndef ATTNC_TARGET_SHAREDOBJECT_H
 #define ATTNC_TARGET_SHAREDOBJECT_H
 
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/ArrayRef.h"
@@ -59,10 +60,22 @@ mlir::FailureOr<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const TargetOptions &options, std::string &error);
 
 /// The weights and metadata taken out of a lowered module.
+/// One externalized weight. `bytes` views the data of its resource blob,
+/// which the MLIRContext owns (so the context must outlive the payload),
+/// or `storage` for small dense constants: big weights are never copied
+/// between the import and the blob file.
+struct ModelWeight {
+  std::string name;
+  llvm::ArrayRef<char> bytes;
+  std::vector<char> storage; // moving it keeps `bytes` valid
+  uint64_t size = 0;         // bytes.size(), kept by releaseWeightData
+  mlir::AsmResourceBlob *blob = nullptr; // the blob `bytes` views, if any
+};
+
 struct ModelPayload {
   std::string metadata;
-  /// (symbol, bytes) of every externalized weight, in blob order.
-  std::vector<std::pair<std::string, std::vector<char>>> weights;
+  /// Every externalized weight, in blob order.
+  std::vector<ModelWeight> weights;
 };
 
 /// Removes the `attnc.metadata`/`attnc.weights` module attributes from
@@ -73,6 +86,10 @@ mlir::FailureOr<ModelPayload> extractPayload(mlir::ModuleOp module);
 /// payload's input/output lines plus the compiler version and target.
 std::string getModelMetadata(const ModelPayload &payload,
                              const llvm::TargetMachine &tm);
+/// Frees the weights' data once the blob file is written (the resource
+/// blobs included, so the module must not read them afterwards): the
+/// object file's `.incbin` then holds the only copy. Sizes stay.
+void releaseWeightData(ModelPayload &payload);
 
 /// Translates an LLVM-dialect module to LLVM IR and adds the ABI symbols
 /// (`attnc_abi_version`, `attnc_model_metadata`, `attnc_model_run`, and

@@ -34,7 +34,8 @@ struct ConvertAttnToLinalgPass
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
-                           arith::ArithDialect, math::MathDialect>();
+                           arith::ArithDialect, math::MathDialect,
+                           scf::SCFDialect>();
     target.addIllegalDialect<attn::AttnDialect>();
     // Imported as tensor ops, lowered here so that bufferization sees only
     // ops it handles in place.

@@ -239,6 +239,154 @@ struct GatherElementsLowering
   }
 };
 
+/// `v` reshaped to `sizes` (row-major order kept) by tensor.reshape, which
+/// takes dynamic sizes of any rank (rank 0 included) and bufferizes to a
+/// view.
+Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType type,
+                ArrayRef<Value> sizes) {
+  auto shapeType = RankedTensorType::get({type.getRank()}, b.getIndexType());
+  Value shape = tensor::FromElementsOp::create(b, loc, shapeType, sizes);
+  return tensor::ReshapeOp::create(b, loc, type, v, shape);
+}
+
+/// `v` as a 1-d tensor of `numElements` elements.
+Value flatten(OpBuilder &b, Location loc, Value v, Value numElements) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getRank() == 1)
+    return v;
+  int64_t n =
+      type.hasStaticShape() ? type.getNumElements() : ShapedType::kDynamic;
+  return reshapeTo(b, loc, v, RankedTensorType::get({n}, type.getElementType()),
+                   numElements);
+}
+
+/// The scalar combiner of a scatter reduction (`none` returns the update).
+Value combineScatter(OpBuilder &b, Location l, attn::ScatterReduction kind,
+                     bool isUnsigned, Value old, Value update) {
+  using K = attn::ScatterReduction;
+  bool isFloat = isa<FloatType>(update.getType());
+  bool isBool = update.getType().isInteger(1);
+  switch (kind) {
+  case K::none:
+    return update;
+  case K::add:
+    return isBool ? arith::OrIOp::create(b, l, old, update).getResult()
+                  : addScalar(b, l, old, update, isFloat);
+  case K::mul:
+    return isBool ? arith::AndIOp::create(b, l, old, update).getResult()
+                  : mulScalar(b, l, old, update, isFloat);
+  case K::max:
+    if (isFloat)
+      return arith::MaximumFOp::create(b, l, old, update);
+    if (isUnsigned || isBool)
+      return arith::MaxUIOp::create(b, l, old, update);
+    return arith::MaxSIOp::create(b, l, old, update);
+  case K::min:
+    if (isFloat)
+      return arith::MinimumFOp::create(b, l, old, update);
+    if (isUnsigned || isBool)
+      return arith::MinUIOp::create(b, l, old, update);
+    return arith::MinSIOp::create(b, l, old, update);
+  }
+  llvm_unreachable("unknown scatter reduction");
+}
+
+/// attn.scatter_nd -> scalar scf.for loops over flattened 1-d views: the
+/// outer loop walks the index tuples and computes the linear offset of the
+/// addressed slice (indices wrapped and clamped like attn.gather), the
+/// inner loop writes (or combines) the slice's elements. The loop carries
+/// the result tensor, initialised with `data`, so bufferization updates
+/// one copy of it in place. Scatters in transformer exports touch masks
+/// and caches, where scalar loops are cheap next to the matmuls.
+struct ScatterNDLowering : public OpConversionPattern<attn::ScatterNDOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(attn::ScatterNDOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value data = adaptor.getData(), indices = adaptor.getIndices();
+    auto dataType = cast<RankedTensorType>(data.getType());
+    auto idxType = cast<RankedTensorType>(indices.getType());
+    int64_t rank = dataType.getRank();
+    int64_t k = idxType.getShape().back();
+    auto index = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(rewriter, loc, v);
+    };
+    Value zero = index(0), one = index(1);
+    SmallVector<Value> dims;
+    for (int64_t d = 0; d < rank; ++d)
+      dims.push_back(tensor::DimOp::create(rewriter, loc, data, d));
+    Value sliceSize = one, total = one, numTuples = one;
+    for (int64_t d = 0; d < rank; ++d) {
+      total = arith::MulIOp::create(rewriter, loc, total, dims[d]);
+      if (d >= k)
+        sliceSize = arith::MulIOp::create(rewriter, loc, sliceSize, dims[d]);
+    }
+    for (int64_t d = 0; d + 1 < idxType.getRank(); ++d)
+      numTuples = arith::MulIOp::create(
+          rewriter, loc, numTuples,
+          tensor::DimOp::create(rewriter, loc, indices, d));
+    Value flatData = flatten(rewriter, loc, data, total);
+    Value flatIndices =
+        flatten(rewriter, loc, indices,
+                arith::MulIOp::create(rewriter, loc, numTuples, index(k)));
+    Value flatUpdates =
+        flatten(rewriter, loc, adaptor.getUpdates(),
+                arith::MulIOp::create(rewriter, loc, numTuples, sliceSize));
+    // Empty data has no element a clamped index could address.
+    Value isEmpty = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::eq, total, zero);
+    Value loopCount =
+        arith::SelectOp::create(rewriter, loc, isEmpty, zero, numTuples);
+    attn::ScatterReduction kind = op.getReduction();
+    bool isUnsigned = op.getIsUnsigned();
+    auto outer = scf::ForOp::create(
+        rewriter, loc, zero, loopCount, one, ValueRange{flatData},
+        [&](OpBuilder &b, Location l, Value i, ValueRange iter) {
+          Value first = arith::MulIOp::create(b, l, i, index(k));
+          Value offset = zero;
+          for (int64_t j = 0; j < k; ++j) {
+            Value pos = arith::AddIOp::create(b, l, first, index(j));
+            Value raw = tensor::ExtractOp::create(b, l, flatIndices, pos);
+            Value idx = arith::IndexCastOp::create(b, l, b.getIndexType(), raw);
+            Value isNeg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                                idx, zero);
+            idx = arith::SelectOp::create(
+                b, l, isNeg, arith::AddIOp::create(b, l, idx, dims[j]), idx);
+            Value last = arith::SubIOp::create(b, l, dims[j], one);
+            idx = arith::MinSIOp::create(b, l, idx, last);
+            idx = arith::MaxSIOp::create(b, l, idx, zero);
+            offset = arith::AddIOp::create(
+                b, l, arith::MulIOp::create(b, l, offset, dims[j]), idx);
+          }
+          offset = arith::MulIOp::create(b, l, offset, sliceSize);
+          Value updateBase = arith::MulIOp::create(b, l, i, sliceSize);
+          auto inner = scf::ForOp::create(
+              b, l, zero, sliceSize, one, iter,
+              [&](OpBuilder &ib, Location il, Value s, ValueRange acc) {
+                Value u = tensor::ExtractOp::create(
+                    ib, il, flatUpdates,
+                    ValueRange{arith::AddIOp::create(ib, il, updateBase, s)});
+                Value pos = arith::AddIOp::create(ib, il, offset, s);
+                if (kind != attn::ScatterReduction::none) {
+                  Value old = tensor::ExtractOp::create(ib, il, acc[0],
+                                                        ValueRange{pos});
+                  u = combineScatter(ib, il, kind, isUnsigned, old, u);
+                }
+                Value next = tensor::InsertOp::create(ib, il, u, acc[0],
+                                                      ValueRange{pos});
+                scf::YieldOp::create(ib, il, next);
+              });
+          scf::YieldOp::create(b, l, inner.getResults());
+        });
+    Value result = outer.getResult(0);
+    if (rank != 1)
+      result = reshapeTo(rewriter, loc, result, dataType, dims);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 /// attn.range -> linalg.generic computing start + i * delta.
 struct RangeLowering : public OpConversionPattern<attn::RangeOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -340,6 +488,7 @@ struct SplatLowering : public OpConversionPattern<tensor::SplatOp> {
 
 void lowering::populateDataMovementLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<TransposeLowering, ReshapeLowering, ExpandLowering,
-               GatherLowering, GatherElementsLowering, RangeLowering,
-               ConcatLowering, SplatLowering>(patterns.getContext());
+               GatherLowering, GatherElementsLowering, ScatterNDLowering,
+               RangeLowering, ConcatLowering, SplatLowering>(
+      patterns.getContext());
 }

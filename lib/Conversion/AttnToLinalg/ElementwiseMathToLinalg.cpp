@@ -394,6 +394,8 @@ void lowering::populateElementwiseMathLoweringPatterns(
   addFloatMath<attn::ExpOp, math::ExpOp>(patterns);
   addFloatMath<attn::LogOp, math::LogOp>(patterns);
   addFloatMath<attn::TanhOp, math::TanhOp>(patterns);
+  addFloatMath<attn::CosOp, math::CosOp>(patterns);
+  addFloatMath<attn::SinOp, math::SinOp>(patterns);
   addUnary<attn::ErfOp>(patterns,
                         [](OpBuilder &b, Location l, Value x, attn::ErfOp) {
                           return erfScalar(b, l, x);

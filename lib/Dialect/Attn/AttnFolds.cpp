@@ -191,6 +191,8 @@ ATTNC_FOLD_UNARY(ExpOp, std::exp(x))
 ATTNC_FOLD_UNARY(LogOp, std::log(x))
 ATTNC_FOLD_UNARY(ErfOp, std::erf(x))
 ATTNC_FOLD_UNARY(TanhOp, std::tanh(x))
+ATTNC_FOLD_UNARY(CosOp, std::cos(x))
+ATTNC_FOLD_UNARY(SinOp, std::sin(x))
 ATTNC_FOLD_UNARY(SigmoidOp, 1.0 / (1.0 + std::exp(-x)))
 #undef ATTNC_FOLD_UNARY
 

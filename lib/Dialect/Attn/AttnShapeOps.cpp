@@ -96,6 +96,33 @@ LogicalResult GatherElementsOp::verify() {
   return success();
 }
 
+LogicalResult ScatterNDOp::verify() {
+  auto data = cast<RankedTensorType>(getData().getType());
+  auto indices = cast<RankedTensorType>(getIndices().getType());
+  auto updates = cast<RankedTensorType>(getUpdates().getType());
+  auto out = cast<RankedTensorType>(getOutput().getType());
+  if (out != data)
+    return emitOpError("result type must be the data type");
+  if (updates.getElementType() != data.getElementType())
+    return emitOpError("updates must have the element type of the data");
+  if (data.getRank() < 1 || indices.getRank() < 1)
+    return emitOpError("data and indices must have rank >= 1");
+  int64_t k = indices.getShape().back();
+  if (ShapedType::isDynamic(k))
+    return emitOpError("the last dim of indices must be static");
+  if (k < 1 || k > data.getRank())
+    return emitOpError("the last dim of indices (")
+           << k << ") must be in 1.." << data.getRank();
+  // updates.shape = indices.shape[:-1] ++ data.shape[k:]
+  SmallVector<int64_t> expected(indices.getShape().drop_back());
+  llvm::append_range(expected, data.getShape().drop_front(k));
+  if (failed(verifyCompatibleShape(updates.getShape(), expected)))
+    return emitOpError("updates must have shape indices.shape[:-1] ++ "
+                       "data.shape[")
+           << k << ":]";
+  return success();
+}
+
 LogicalResult RangeOp::verify() {
   auto start = cast<RankedTensorType>(getStart().getType());
   auto delta = cast<RankedTensorType>(getDelta().getType());

@@ -98,3 +98,28 @@ func.func @splat(%v: f32, %n: index) -> tensor<?x4xf32> {
   %0 = tensor.splat %v[%n] : tensor<?x4xf32>
   return %0 : tensor<?x4xf32>
 }
+
+// -----
+
+// A copy of the data (the loop's init) updated by scalar loops over the
+// index tuples and the slice elements; indices wrap and are clamped.
+// CHECK-LABEL: func @scatter_nd
+// CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>, %[[I:.*]]: tensor<?x1xi64>, %[[U:.*]]: tensor<?x8xf32>)
+// CHECK-DAG: %[[FX:.*]] = tensor.reshape %[[X]](%{{.*}}) : (tensor<?x8xf32>, tensor<1xindex>) -> tensor<?xf32>
+// CHECK-DAG: %[[FI:.*]] = tensor.reshape %[[I]](%{{.*}}) : (tensor<?x1xi64>, tensor<1xindex>) -> tensor<?xi64>
+// CHECK-DAG: %[[FU:.*]] = tensor.reshape %[[U]](%{{.*}}) : (tensor<?x8xf32>, tensor<1xindex>) -> tensor<?xf32>
+// CHECK: %[[R:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[FX]]) -> (tensor<?xf32>)
+// CHECK: tensor.extract %[[FI]]
+// CHECK: arith.select
+// CHECK: arith.minsi
+// CHECK: arith.maxsi
+// CHECK: scf.for %{{.*}} iter_args(%[[A:.*]] = %[[ACC]]) -> (tensor<?xf32>)
+// CHECK: %[[UPD:.*]] = tensor.extract %[[FU]]
+// CHECK: %[[OLD:.*]] = tensor.extract %[[A]]
+// CHECK: %[[SUM:.*]] = arith.addf %[[OLD]], %[[UPD]] : f32
+// CHECK: tensor.insert %[[SUM]] into %[[A]]
+// CHECK: tensor.reshape %[[R]](%{{.*}}) : (tensor<?xf32>, tensor<2xindex>) -> tensor<?x8xf32>
+func.func @scatter_nd(%x: tensor<?x8xf32>, %i: tensor<?x1xi64>, %u: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %0 = attn.scatter_nd add %x[%i], %u : (tensor<?x8xf32>, tensor<?x1xi64>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}

@@ -6,6 +6,8 @@
 // CHECK: math.exp
 // CHECK: math.log
 // CHECK: math.tanh
+// CHECK: math.cos
+// CHECK: math.sin
 // CHECK: arith.negf
 // CHECK: math.absf
 // CHECK: arith.maximumf
@@ -15,7 +17,9 @@ func.func @unary_f32(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
   %2 = attn.exp %1 : tensor<?x4xf32>
   %3 = attn.log %2 : tensor<?x4xf32>
   %4 = attn.tanh %3 : tensor<?x4xf32>
-  %5 = attn.neg %4 : tensor<?x4xf32>
+  %c = attn.cos %4 : tensor<?x4xf32>
+  %s = attn.sin %c : tensor<?x4xf32>
+  %5 = attn.neg %s : tensor<?x4xf32>
   %6 = attn.abs %5 : tensor<?x4xf32>
   %7 = attn.relu %6 : tensor<?x4xf32>
   return %7 : tensor<?x4xf32>

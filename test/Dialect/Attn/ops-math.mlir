@@ -16,8 +16,12 @@ func.func @unary(%x: tensor<?x4xf32>, %i: tensor<3xi32>, %b: tensor<2xi1>) -> (t
   %4 = attn.erf %3 : tensor<?x4xf32>
   // CHECK: attn.tanh
   %5 = attn.tanh %4 : tensor<?x4xf32>
+  // CHECK: attn.cos
+  %c = attn.cos %5 : tensor<?x4xf32>
+  // CHECK: attn.sin
+  %s = attn.sin %c : tensor<?x4xf32>
   // CHECK: attn.sigmoid
-  %6 = attn.sigmoid %5 : tensor<?x4xf32>
+  %6 = attn.sigmoid %s : tensor<?x4xf32>
   // CHECK: attn.relu %{{.*}} : tensor<?x4xf32>
   %7 = attn.relu %6 : tensor<?x4xf32>
   // CHECK: attn.neg %{{.*}} : tensor<3xi32>

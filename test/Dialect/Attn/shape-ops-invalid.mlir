@@ -85,3 +85,27 @@ func.func @gather_elements_shape(%x: tensor<4x8xf32>, %i: tensor<4x2xi64>) -> te
   %0 = attn.gather_elements %x[%i] {axis = 1 : i64} : (tensor<4x8xf32>, tensor<4x2xi64>) -> tensor<4x3xf32>
   return %0 : tensor<4x3xf32>
 }
+
+// -----
+
+func.func @scatter_nd_tuple(%x: tensor<4x8xf32>, %i: tensor<2x3xi64>, %u: tensor<2xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{the last dim of indices (3) must be in 1..2}}
+  %0 = attn.scatter_nd none %x[%i], %u : (tensor<4x8xf32>, tensor<2x3xi64>, tensor<2xf32>) -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @scatter_nd_updates(%x: tensor<4x8xf32>, %i: tensor<2x1xi64>, %u: tensor<2x7xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{updates must have shape indices.shape[:-1] ++ data.shape[1:]}}
+  %0 = attn.scatter_nd add %x[%i], %u : (tensor<4x8xf32>, tensor<2x1xi64>, tensor<2x7xf32>) -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @scatter_nd_result(%x: tensor<4x8xf32>, %i: tensor<2x1xi64>, %u: tensor<2x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{result type must be the data type}}
+  %0 = attn.scatter_nd none %x[%i], %u : (tensor<4x8xf32>, tensor<2x1xi64>, tensor<2x8xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}

@@ -34,3 +34,16 @@ func.func @gather_elements(%x: tensor<?x8xf32>, %i: tensor<?x3xi64>) -> tensor<?
   %0 = attn.gather_elements %x[%i] {axis = 1 : i64} : (tensor<?x8xf32>, tensor<?x3xi64>) -> tensor<?x3xf32>
   return %0 : tensor<?x3xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @scatter_nd
+// CHECK: attn.scatter_nd none %{{.*}}[%{{.*}}], %{{.*}} : (tensor<?x1x?x?xf32>, tensor<?x1x?x?x4xi64>, tensor<?x1x?x?xf32>) -> tensor<?x1x?x?xf32>
+// CHECK: attn.scatter_nd max %{{.*}}[%{{.*}}], %{{.*}} {is_unsigned} : (tensor<4x8xi8>, tensor<2x1xi64>, tensor<2x8xi8>) -> tensor<4x8xi8>
+func.func @scatter_nd(%m: tensor<?x1x?x?xf32>, %i: tensor<?x1x?x?x4xi64>, %u: tensor<?x1x?x?xf32>,
+                      %x: tensor<4x8xi8>, %j: tensor<2x1xi64>, %v: tensor<2x8xi8>)
+    -> (tensor<?x1x?x?xf32>, tensor<4x8xi8>) {
+  %0 = attn.scatter_nd none %m[%i], %u : (tensor<?x1x?x?xf32>, tensor<?x1x?x?x4xi64>, tensor<?x1x?x?xf32>) -> tensor<?x1x?x?xf32>
+  %1 = attn.scatter_nd max %x[%j], %v {is_unsigned} : (tensor<4x8xi8>, tensor<2x1xi64>, tensor<2x8xi8>) -> tensor<4x8xi8>
+  return %0, %1 : tensor<?x1x?x?xf32>, tensor<4x8xi8>
+}

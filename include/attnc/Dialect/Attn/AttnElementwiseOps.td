@@ -234,6 +234,12 @@ def Attn_TanhOp : Attn_UnaryOp<"tanh", Attn_FloatTensor, "tanh(input)",
                                "Tanh"> {
   let hasFolder = 1;
 }
+def Attn_CosOp : Attn_UnaryOp<"cos", Attn_FloatTensor, "cos(input)", "Cos"> {
+  let hasFolder = 1;
+}
+def Attn_SinOp : Attn_UnaryOp<"sin", Attn_FloatTensor, "sin(input)", "Sin"> {
+  let hasFolder = 1;
+}
 def Attn_SigmoidOp : Attn_UnaryOp<"sigmoid", Attn_FloatTensor,
                                   "1 / (1 + exp(-input))", "Sigmoid"> {
   let hasFolder = 1;

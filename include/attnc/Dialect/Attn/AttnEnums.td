@@ -34,6 +34,17 @@ def Attn_ReduceKindAttr : I32EnumAttr<"ReduceKind", "reduction kind", [
   let cppNamespace = "::attnc::attn";
 }
 
+def Attn_ScatterReductionAttr : I32EnumAttr<"ScatterReduction",
+    "how a scatter combines an update with the element it replaces", [
+      I32EnumAttrCase<"none", 0>,
+      I32EnumAttrCase<"add", 1>,
+      I32EnumAttrCase<"mul", 2>,
+      I32EnumAttrCase<"max", 3>,
+      I32EnumAttrCase<"min", 4>
+    ]> {
+  let cppNamespace = "::attnc::attn";
+}
+
 def Attn_GeluApproximationAttr : I32EnumAttr<"GeluApproximation",
     "GELU formula", [
       I32EnumAttrCase<"none", 0>,

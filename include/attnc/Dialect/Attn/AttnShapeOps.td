@@ -99,6 +99,35 @@ def Attn_GatherElementsOp : Attn_Op<"gather_elements", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Attn_ScatterNDOp : Attn_Op<"scatter_nd", [Pure]> {
+  let summary = "Writes slices of updates into a copy of data at n-d indices";
+  let description = [{
+    ONNX `ScatterND`. `indices` has shape `[i0, .., iq-1, k]` with `k` at
+    most the rank of `data`; `updates` has shape `[i0, .., iq-1] ++
+    data.shape[k:]`. The result is `data` with, for every index tuple
+    `t = indices[i0, .., iq-1, :]`, the slice `output[t]` replaced by
+    `updates[i0, .., iq-1]` (`reduction = none`) or combined with it
+    (`add`, `mul`, `max`, `min`; `max`/`min` read integers as unsigned when
+    `is_unsigned` is set). Tuples are applied in row-major order, so with
+    duplicate indices the last update wins (ONNX leaves that undefined).
+    Negative indices count from the end; out-of-range indices are clamped,
+    as in `attn.gather`, so a bad index never writes outside the tensor.
+
+    ```mlir
+    %m = attn.scatter_nd none %mask[%idx], %upd : (tensor<?x1x?x?xf32>, tensor<?x1x?x?x4xi64>, tensor<?x1x?x?xf32>) -> tensor<?x1x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Attn_ScatterReductionAttr:$reduction, Attn_Tensor:$data,
+                       RankedTensorOf<[AnySignlessInteger]>:$indices,
+                       Attn_Tensor:$updates, UnitAttr:$is_unsigned);
+  let results = (outs Attn_Tensor:$output);
+  let assemblyFormat = [{
+    $reduction $data `[` $indices `]` `,` $updates attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Attn_RangeOp : Attn_Op<"range", [Pure]> {
   let summary = "A 1-D tensor start, start + delta, ... of a given length";
   let description = [{
