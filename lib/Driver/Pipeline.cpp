@@ -218,7 +218,7 @@ unsigned attnc::getNumCompileStages(EmitKind emit) {
 static uint64_t weightBytes(const ModelPayload &payload) {
   uint64_t total = 0;
   for (const auto &weight : payload.weights)
-    total += weight.second.size();
+    total += weight.bytes.size();
   return total;
 }
 
