@@ -416,6 +416,11 @@ void CPUTileAndVectorize::runOnOperation() {
       candidates.push_back(op);
   });
   for (linalg::LinalgOp op : candidates) {
+    // A loop of static size 0 (an empty tensor) has nothing to tile, and
+    // MLIR's tile-size computation divides by the range: leave such ops to
+    // the scalar loops, which run zero times.
+    if (llvm::is_contained(op.getStaticLoopRanges(), 0))
+      continue;
     std::optional<TilingPlan> plan = planContraction(op);
     if (!plan)
       plan = planGeneric(op);
