@@ -72,7 +72,8 @@ void usage() {
       "                 224x224 when they are dynamic)\n"
       "  --dump FILE    write the preprocessed f32 [3, H, W] tensor (raw,\n"
       "                 little-endian) to FILE\n"
-      "  --threads T    session threads (0 = default)\n");
+      "  --threads T    threads for the preprocessing and the model\n"
+      "                 (0 = default: all cores)\n");
 }
 
 [[noreturn]] void die(const std::string &message) {
@@ -377,6 +378,10 @@ int main(int argc, char **argv) {
     die("give MODEL.so and IMAGE (see --help)");
   if (top < 1)
     die("--top expects a positive number");
+  // The Halide pipeline has its own thread pool (default: HL_NUM_THREADS or
+  // all cores); --threads bounds it like the model's session.
+  if (threads > 0)
+    halide_set_num_threads(threads);
 
   std::vector<std::string> labels;
   if (!labelsPath.empty())
