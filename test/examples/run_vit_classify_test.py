@@ -18,7 +18,8 @@ classify: the tiny ViT (models/vit.py --config tiny, 32x32 images) compiled
   by attnc; the app's top-5 class ids equal ONNX Runtime's on the tensor the
   app fed the model (--dump), and its probabilities equal ONNX Runtime's
   softmax within 1e-5; --labels prints the labels of those ids.
-errors: missing image, truncated PNG, truncated PPM, a text file, a model
+errors: missing image, truncated PNG, truncated PPM, a text file, a PNG
+  whose header claims 60000x60000 pixels, a model
   that is not a ViT, a missing model and a bad --size each exit non-zero
   (not by a signal) with a one-line "vit-classify: error: ..." message.
 """
@@ -224,6 +225,21 @@ def test_classify(args):
           "Runtime's")
 
 
+def png_with_header(width, height):
+    """A PNG file with a real IHDR for width x height RGB and one tiny
+    IDAT: what a decoder that trusts the header would allocate for."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(
+            ">I", zlib.crc32(body) & 0xffffffff)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) +
+            chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
 def test_errors(args):
     so = compile_model(args)
     work = args.work
@@ -239,6 +255,10 @@ def test_errors(args):
     truncated_ppm = os.path.join(work, "truncated.ppm")
     with open(truncated_ppm, "wb") as f:
         f.write(open(ppm, "rb").read()[:500])
+    # A valid PNG whose header claims 60000x60000 pixels (14 GB as RGBA).
+    huge_png = os.path.join(work, "huge.png")
+    with open(huge_png, "wb") as f:
+        f.write(png_with_header(60000, 60000))
     text = os.path.join(work, "notes.txt")
     with open(text, "w") as f:
         f.write("this is not an image\n")
@@ -259,6 +279,7 @@ def test_errors(args):
         ("truncated PNG", [so, truncated_png], "invalid PNG"),
         ("truncated PPM", [so, truncated_ppm], "truncated PPM"),
         ("text file", [so, text], "not a PNG or binary PPM"),
+        ("huge PNG header", [so, huge_png], "is too large"),
         ("not a ViT model", [relu_so, png], "is not f32[batch, 3, height, width]"),
         ("missing model", [os.path.join(work, "nope.so"), png], "cannot load model"),
         ("not a model", [text, png], "cannot load model"),

@@ -87,6 +87,10 @@ void check(attnc_status status, const char *what) {
         attnc_last_error());
 }
 
+/// The largest image accepted (16384^2 pixels, 1 GiB as RGBA): a header
+/// that claims more is refused before anything is allocated for it.
+constexpr uint64_t kMaxPixels = uint64_t(1) << 28;
+
 /// An interleaved RGB 8-bit image.
 struct Image {
   int width = 0, height = 0;
@@ -118,6 +122,13 @@ bool decodePng(const std::vector<uint8_t> &bytes, Image &image,
   png.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_memory(&png, bytes.data(), bytes.size())) {
     error = std::string("invalid PNG: ") + png.message;
+    return false;
+  }
+  if (uint64_t(png.width) * png.height > kMaxPixels) {
+    error = "PNG size " + std::to_string(png.width) + "x" +
+            std::to_string(png.height) + " is too large (at most " +
+            std::to_string(kMaxPixels) + " pixels)";
+    png_image_free(&png);
     return false;
   }
   png.format = PNG_FORMAT_RGBA;
@@ -156,8 +167,8 @@ bool decodePpm(const std::vector<uint8_t> &bytes, Image &image,
     if (pos >= bytes.size() || !std::isdigit(bytes[pos]))
       return false;
     value = 0;
-    while (pos < bytes.size() && std::isdigit(bytes[pos]) && value < 1000000)
-      value = value * 10 + (bytes[pos++] - '0');
+    for (; pos < bytes.size() && std::isdigit(bytes[pos]); ++pos)
+      value = std::min(value * 10 + (bytes[pos] - '0'), 1000000000L);
     return true;
   };
   long width, height, maxval;
@@ -167,9 +178,10 @@ bool decodePpm(const std::vector<uint8_t> &bytes, Image &image,
     return false;
   }
   ++pos;
-  if (width < 1 || height < 1 || width > 65535 || height > 65535) {
+  if (width < 1 || height < 1 || uint64_t(width) * height > kMaxPixels) {
     error = "PPM size " + std::to_string(width) + "x" + std::to_string(height) +
-            " is out of range (1..65535)";
+            " is empty or too large (at most " + std::to_string(kMaxPixels) +
+            " pixels)";
     return false;
   }
   if (maxval != 255) {
@@ -331,7 +343,7 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 
 } // namespace
 
-int main(int argc, char **argv) {
+static int runApp(int argc, char **argv) {
   std::string modelPath, imagePath, labelsPath, dumpPath, sizeText;
   bool preprocessOnly = false;
   long top = 5;
@@ -454,4 +466,14 @@ int main(int argc, char **argv) {
   }
   std::fprintf(stderr, "vit-classify: model %.3f ms\n", modelSeconds * 1e3);
   return 0;
+}
+
+int main(int argc, char **argv) {
+  // Allocation failures (a large --size, a large valid image) become an
+  // error message, never an abort.
+  try {
+    return runApp(argc, argv);
+  } catch (const std::bad_alloc &) {
+    die("out of memory");
+  }
 }
