@@ -13,9 +13,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attnc_vit_preprocess.h"
+#include "Preprocess.h"
 
-#include "HalideBuffer.h"
+#include "HalideRuntime.h"
 #include "attnc-c/runtime.h"
 
 #include <png.h>
@@ -30,28 +30,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <mutex>
 #include <numeric>
 #include <string>
 #include <vector>
-
-namespace {
-
-// The Halide runtime reports failures (a buffer that breaks the pipeline's
-// constraints, out of memory) through halide_error, whose default prints and
-// may abort in some runtimes: keep the message and let the pipeline return
-// its error code instead.
-std::mutex halideErrorMutex;
-std::string halideErrorMessage;
-
-} // namespace
-
-extern "C" void halide_error(void * /*userContext*/, const char *message) {
-  std::lock_guard<std::mutex> lock(halideErrorMutex);
-  halideErrorMessage = message ? message : "unknown Halide error";
-  while (!halideErrorMessage.empty() && halideErrorMessage.back() == '\n')
-    halideErrorMessage.pop_back();
-}
 
 namespace {
 
@@ -225,17 +206,9 @@ bool loadImage(const std::string &path, Image &image, std::string &error) {
 bool preprocess(const Image &image, int width, int height,
                 std::vector<float> &pixels, std::string &error) {
   pixels.assign(size_t(3) * width * height, 0.0f);
-  auto input = Halide::Runtime::Buffer<uint8_t>::make_interleaved(
-      const_cast<uint8_t *>(image.rgb.data()), image.width, image.height, 3);
-  Halide::Runtime::Buffer<float> output(pixels.data(), width, height, 3);
-  int code = attnc_vit_preprocess(input, width, height, output);
-  if (code != 0) {
-    std::lock_guard<std::mutex> lock(halideErrorMutex);
-    error = "preprocessing failed (Halide error " + std::to_string(code) +
-            "): " + halideErrorMessage;
-    return false;
-  }
-  return true;
+  return attnc::examples::preprocessImage(image.rgb.data(), image.width,
+                                          image.height, 3, pixels.data(), width,
+                                          height, error);
 }
 
 bool parseSize(const std::string &text, int &width, int &height) {
