@@ -231,7 +231,7 @@ void writeDump(const std::string &path, const std::vector<float> &pixels) {
 /// The model's pixel_values and logits, checked against what the app feeds
 /// and reads.
 struct Signature {
-  size_t input = 0, logits = 0, numOutputs = 0;
+  size_t logits = 0, numOutputs = 0;
   int64_t height = -1, width = -1; // -1: dynamic
 };
 
