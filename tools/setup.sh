@@ -38,6 +38,9 @@ APT_PACKAGES=(
   qemu-user libc6-dev-arm64-cross libgcc-12-dev-arm64-cross
   libstdc++-12-dev-arm64-cross
   libsentencepiece-dev python3-sentencepiece  # translate app + its test
+  # vit-classify: Halide 14 (preprocessing generator), libpng, and PIL for
+  # the test's transformers.ViTImageProcessor reference.
+  libhalide14-0-dev libpng-dev python3-pil
 )
 
 # --- 1. apt ------------------------------------------------------------------
