@@ -302,14 +302,8 @@ attnc_generate(attnc_session *session, const int64_t *prompt, size_t prompt_len,
     if (!prompt || prompt_len == 0)
       return bad("the prompt is empty (at least one token id is needed)");
     attnc_generate_options opts;
-    if (attnc_status s = readOptions(fn, options, opts))
+    if (attnc_status s = readOptions(fn, options, tokens, capacity, opts))
       return s;
-    size_t wanted = static_cast<size_t>(opts.max_new_tokens);
-    if (wanted > 0 && !tokens)
-      return bad("tokens is NULL");
-    if (capacity < wanted)
-      return bad("tokens has room for " + std::to_string(capacity) +
-                 " ids, max_new_tokens is " + std::to_string(wanted));
     LmSignature sig;
     if (attnc_status s = analyze(session->model->metadata, sig))
       return s;
@@ -319,7 +313,7 @@ attnc_generate(attnc_session *session, const int64_t *prompt, size_t prompt_len,
                    std::to_string(i) + " is outside the vocabulary [0, " +
                    (sig.vocab >= 0 ? std::to_string(sig.vocab) : "?") + ")");
     std::vector<int64_t> sequence(prompt, prompt + prompt_len);
-    sequence.reserve(prompt_len + wanted);
+    sequence.reserve(prompt_len + static_cast<size_t>(opts.max_new_tokens));
     Generator generator(*session, sig, opts);
     return generator.run(sequence, tokens, *num_tokens);
   });

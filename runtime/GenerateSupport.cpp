@@ -32,12 +32,28 @@ attnc_status gen::makeRow(size_t n, TensorPtr &out, int64_t *&data) {
   return ATTNC_STATUS_OK;
 }
 
+static attnc_status checkTokenBuffer(const char *fn,
+                                     const attnc_generate_options &opts,
+                                     const int64_t *tokens, size_t capacity) {
+  size_t wanted = static_cast<size_t>(opts.max_new_tokens);
+  auto bad = [fn](const std::string &what) {
+    return fail(ATTNC_STATUS_INVALID_ARGUMENT, std::string(fn) + ": " + what);
+  };
+  if (wanted > 0 && !tokens)
+    return bad("tokens is NULL");
+  if (capacity < wanted)
+    return bad("tokens has room for " + std::to_string(capacity) +
+               " ids, max_new_tokens is " + std::to_string(wanted));
+  return ATTNC_STATUS_OK;
+}
+
 attnc_status gen::readOptions(const char *fn,
                               const attnc_generate_options *options,
+                              const int64_t *tokens, size_t capacity,
                               attnc_generate_options &opts) {
   attnc_generate_options_init(&opts);
   if (!options)
-    return ATTNC_STATUS_OK;
+    return checkTokenBuffer(fn, opts, tokens, capacity);
   // Every field up to suppress_token_id exists since version 1; later
   // versions append, and only the fields the caller's struct has are read.
   constexpr size_t v1Size =
@@ -67,7 +83,7 @@ attnc_status gen::readOptions(const char *fn,
   if (opts.suppress_token_id < -1)
     return bad("suppress_token_id must be a token id or -1, is " +
                std::to_string(opts.suppress_token_id));
-  return ATTNC_STATUS_OK;
+  return checkTokenBuffer(fn, opts, tokens, capacity);
 }
 
 namespace {

@@ -33,8 +33,10 @@ size_t findDesc(const std::vector<TensorDesc> &list, const std::string &name);
 attnc_status makeRow(size_t n, TensorPtr &out, int64_t *&data);
 
 /// Copies the caller's options (NULL = defaults) into `opts` and validates
-/// them; `fn` prefixes the messages.
+/// them and the output buffer (`tokens` with room for `capacity` ids must
+/// hold max_new_tokens); `fn` prefixes the messages.
 attnc_status readOptions(const char *fn, const attnc_generate_options *options,
+                         const int64_t *tokens, size_t capacity,
                          attnc_generate_options &opts);
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a 64-bit state advanced by the

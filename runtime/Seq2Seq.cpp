@@ -245,14 +245,8 @@ extern "C" ATTNC_API attnc_status attnc_generate_seq2seq(
     if (decoder_start_token_id < 0)
       return bad("decoder_start_token_id is negative");
     attnc_generate_options opts;
-    if (attnc_status s = readOptions(kFn, options, opts))
+    if (attnc_status s = readOptions(kFn, options, tokens, capacity, opts))
       return s;
-    size_t wanted = static_cast<size_t>(opts.max_new_tokens);
-    if (wanted > 0 && !tokens)
-      return bad("tokens is NULL");
-    if (capacity < wanted)
-      return bad("tokens has room for " + std::to_string(capacity) +
-                 " ids, max_new_tokens is " + std::to_string(wanted));
     if (attnc_status s = checkModels(*encoder, *decoder, decoder_with_past))
       return s;
     Seq2Seq loop(*encoder, *decoder, decoder_with_past, opts);
