@@ -312,6 +312,9 @@ def main(argv=None):
                              "/proc/cpuinfo)")
     parser.add_argument("--work-dir", default="",
                         help="keep models here (default: a temp folder)")
+    parser.add_argument("--conditions", default="",
+                        help="a note on the machine's state for the doc, "
+                             "e.g. 'otherwise idle'")
     parser.add_argument("--reuse-so", action="store_true",
                         help="use an existing <work-dir>/<workload>/<name>.so "
                              "instead of compiling (full-size models take "
@@ -415,8 +418,9 @@ def write_doc(args, rows, argv):
                  "hand (the Analysis section at the end is hand-written and "
                  "kept when the tables are regenerated).\n")
     lines.append(f"- date: {datetime.date.today().isoformat()}")
-    lines.append(f"- machine: {cpu_name()}, {os.cpu_count()} logical CPUs "
-                 f"(shared with other builds, noisy); fp32 peak taken as "
+    lines.append(f"- machine: {cpu_name()}, {os.cpu_count()} logical CPUs"
+                 + (f" ({args.conditions})" if args.conditions else "")
+                 + "; fp32 peak taken as "
                  f"{args.peak_gflops:.0f} GFLOP/s per core: {args.peak_how}")
     lines.append(f"- ONNX Runtime {onnxruntime.__version__} (CPU, graph "
                  "optimizations 'all', `intra_op_num_threads` = threads)")
