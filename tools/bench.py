@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -399,7 +400,6 @@ def read_bandwidth_gbs():
     """Single-thread streaming bandwidth: numpy copying 512 MiB into another
     512 MiB array (bytes read + written over the time, best of 3), a rough
     stand-in for what one decode step can stream."""
-    import time
     a = np.ones(1 << 27, np.float32)
     b = np.empty_like(a)
     best = 0.0

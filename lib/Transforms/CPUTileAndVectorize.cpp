@@ -54,13 +54,6 @@ struct TilingPlan {
   std::optional<unsigned> rows;
 };
 
-int64_t floorPow2(int64_t x) {
-  int64_t p = 1;
-  while (p * 2 <= x)
-    p *= 2;
-  return p;
-}
-
 /// The widest element type of the op's operands in bits (at least 8).
 unsigned maxElementBits(linalg::LinalgOp op) {
   unsigned bits = 8;

@@ -180,10 +180,10 @@ void PackWeights::rewrite(linalg::GenericOp op, const PackCandidate &c) {
   // Sizes from the old accumulator's tensor.empty when there is one, so
   // that the old fill dies with the old contraction.
   Value oldStorage = oldInit.getDefiningOp<linalg::FillOp>().getOutputs()[0];
+  auto oldEmpty = oldStorage.getDefiningOp<tensor::EmptyOp>();
   SmallVector<OpFoldResult> sizes =
-      oldStorage.getDefiningOp<tensor::EmptyOp>()
-          ? oldStorage.getDefiningOp<tensor::EmptyOp>().getMixedSizes()
-          : tensor::getMixedSizes(b, loc, oldStorage);
+      oldEmpty ? oldEmpty.getMixedSizes()
+               : tensor::getMixedSizes(b, loc, oldStorage);
   SmallVector<OpFoldResult> newSizes(sizes.begin(), sizes.end() - 1);
   newSizes.push_back(b.getIndexAttr(nb));
   newSizes.push_back(b.getIndexAttr(nr));
