@@ -26,6 +26,9 @@
 
 namespace attnc::rt {
 
+class GPUModel;
+class GPUSession;
+
 //===----------------------------------------------------------------------===//
 // Errors
 //===----------------------------------------------------------------------===//
@@ -94,6 +97,11 @@ struct TensorDesc {
 struct Metadata {
   std::string compiler;
   std::string target;
+  /// "cuda" for a model whose kernels run on a GPU (`device` line), with
+  /// the GPU architectures it carries code for ("sm_80,sm_90"); empty for
+  /// CPU models.
+  std::string device;
+  std::string deviceArchs;
   std::vector<TensorDesc> inputs;
   std::vector<TensorDesc> outputs;
 };
@@ -127,6 +135,8 @@ struct attnc_model {
   attnc_model_set_num_threads_fn setNumThreads = nullptr;
   attnc::rt::Metadata metadata;
   std::string path;
+  /// The CUDA state of a GPU model (runtime/Cuda.h); null for CPU models.
+  attnc::rt::GPUModel *gpu = nullptr;
   /// One reference for the user's handle plus one per live session: the
   /// model's code must stay mapped while a session can call it.
   std::atomic<size_t> refs{1};
@@ -148,6 +158,8 @@ struct attnc_session {
   int32_t numThreads = 0;
   /// The intermediate buffers the model allocates, kept between runs.
   attnc::rt::Workspace workspace;
+  /// The CUDA stream and error state of a GPU model's session.
+  attnc::rt::GPUSession *gpu = nullptr;
   /// Set while attnc_session_run executes, to report (rather than corrupt
   /// the scratch buffers on) concurrent use of one session.
   std::atomic<bool> running{false};

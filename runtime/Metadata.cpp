@@ -364,6 +364,14 @@ bool attnc::rt::parseMetadata(const char *text, Metadata &out,
         return lineError(i, "duplicate '" + kind + "' line");
       seen = true;
       (kind == "compiler" ? out.compiler : out.target) = fields[1];
+    } else if (kind == "device") {
+      // `device cuda sm_80,sm_90`: the model runs its kernels on a GPU.
+      if (fields.size() != 3 || fields[1] != "cuda")
+        return lineError(i, "'device' expects 'device cuda <archs>'");
+      if (!out.device.empty())
+        return lineError(i, "duplicate 'device' line");
+      out.device = fields[1];
+      out.deviceArchs = fields[2];
     }
     // Any other kind is ignored: forward compatibility within version 1.
   }

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Cuda.h"
 #include "Internal.h"
 
 #include <cerrno>
@@ -76,6 +77,7 @@ bool checkElfExtents(const char *path, uint64_t fileSize, std::string &error) {
 void attncModelRelease(attnc_model *model) {
   if (model->refs.fetch_sub(1, std::memory_order_acq_rel) != 1)
     return;
+  destroyGPUModel(model->gpu);
   if (model->handle)
     dlclose(model->handle);
   delete model;
@@ -165,6 +167,18 @@ extern "C" ATTNC_API attnc_status attnc_model_load(const char *path,
     if (auto setAllocator = reinterpret_cast<attnc_model_set_allocator_fn>(
             dlsym(handle, "attnc_model_set_allocator")))
       setAllocator(workspaceMalloc, workspaceFree);
+    if (model->metadata.device == "cuda") {
+      using SetGPU = void (*)(const void *const *, void *);
+      attnc_status status = createGPUModel(
+          reinterpret_cast<SetGPU>(dlsym(handle, "attnc_model_set_gpu")),
+          file, model->gpu, error);
+      if (status != ATTNC_STATUS_OK)
+        return fail(status, error);
+    } else if (!model->metadata.device.empty()) {
+      return fail(ATTNC_STATUS_INCOMPATIBLE,
+                  "'" + file + "' runs on an unknown device '" +
+                      model->metadata.device + "'");
+    }
     model->path = file;
     model->handle = handle;
     closer.handle = nullptr;

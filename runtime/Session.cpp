@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Cuda.h"
 #include "Internal.h"
 
 #include <cstring>
@@ -100,6 +101,12 @@ attnc_session_create(attnc_model *model, const attnc_session_options *options,
       session->args[i] =
           session->descriptorWords.data() + session->descriptorOffsets[i];
     session->bindings.reserve(8);
+    if (model->gpu) {
+      std::string error;
+      attnc_status status = createGPUSession(model->gpu, session->gpu, error);
+      if (status != ATTNC_STATUS_OK)
+        return fail(status, std::string(fn) + ": " + error);
+    }
     model->refs.fetch_add(1, std::memory_order_relaxed);
     session->model = model;
     *out = session.release();
@@ -111,6 +118,7 @@ extern "C" ATTNC_API void attnc_session_destroy(attnc_session *session) {
   if (!session)
     return;
   attnc_model *model = session->model;
+  destroyGPUSession(session->gpu);
   delete session;
   if (model)
     attncModelRelease(model);
@@ -255,7 +263,12 @@ attnc_status runImpl(attnc_session &session, const attnc_tensor *const *inputs,
   int32_t rc;
   {
     WorkspaceScope scope(&session.workspace);
+    GPURunScope gpuScope(session.gpu);
     rc = session.model->run(session.args.data());
+    std::string gpuError;
+    if (attnc_status status = gpuScope.finish(gpuError);
+        status != ATTNC_STATUS_OK)
+      return fail(status, gpuError);
   }
   if (rc != 0)
     return fail(ATTNC_STATUS_MODEL_ERROR, "model '" + session.model->path +

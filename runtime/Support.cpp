@@ -70,6 +70,10 @@ extern "C" ATTNC_API const char *attnc_status_string(attnc_status status) {
     return "model error";
   case ATTNC_STATUS_INTERNAL:
     return "internal error";
+  case ATTNC_STATUS_NO_DEVICE:
+    return "no usable GPU";
+  case ATTNC_STATUS_DEVICE_ERROR:
+    return "GPU error";
   }
   return "unknown status";
 }

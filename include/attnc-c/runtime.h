@@ -58,7 +58,9 @@ typedef enum attnc_status {
   ATTNC_STATUS_DTYPE_MISMATCH = 6,   /* element type does not fit the model */
   ATTNC_STATUS_OUT_OF_MEMORY = 7,
   ATTNC_STATUS_MODEL_ERROR = 8, /* attnc_model_run returned non-zero */
-  ATTNC_STATUS_INTERNAL = 9
+  ATTNC_STATUS_INTERNAL = 9,
+  ATTNC_STATUS_NO_DEVICE = 10,    /* a GPU model, but no usable GPU/driver */
+  ATTNC_STATUS_DEVICE_ERROR = 11  /* the GPU failed during a run */
 } attnc_status;
 
 /* A short constant description ("invalid argument", ...); never NULL. */

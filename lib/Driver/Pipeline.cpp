@@ -74,6 +74,91 @@ static const char *const kLLVMLowering =
     "{omp-llvm}"
     "reconcile-unrealized-casts";
 
+// The CUDA lowering: every tensor buffer in device memory, the parallel
+// loops of the linalg ops as kernels (outlined into one gpu.module, lowered
+// to NVVM, PTX through LLVM's NVPTX backend, then a fatbin), the host code
+// as calls of the GPU runtime functions the model's thunks forward to the
+// attnc runtime (docs/abi.md). `{chip}`, `{ptx}`, `{archs}` and `{toolkit}`
+// come from GPUOptions.
+static const char *const kCUDALowering =
+    "canonicalize,"
+    "cse,"
+    "eliminate-empty-tensors,"
+    "one-shot-bufferize,"
+    "canonicalize,"
+    "buffer-deallocation-pipeline,"
+    "convert-bufferization-to-memref,"
+    "scf-forall-to-parallel,"
+    "attnc-lower-strided-copies,"
+    "convert-linalg-to-parallel-loops,"
+    "canonicalize,"
+    "attnc-gpu-device-buffers,"
+    "func.func(attnc-gpu-map-loops),"
+    "canonicalize,"
+    "cse,"
+    "gpu-kernel-outlining,"
+    "attnc-gpu-kernel-module,"
+    "nvvm-attach-target{chip={chip} features=+{ptx} O=3},"
+    "gpu.module(func.func(lower-vector-multi-reduction),"
+    "convert-vector-to-scf{full-unroll=true},"
+    "lower-affine,"
+    "convert-scf-to-cf,"
+    "convert-gpu-to-nvvm{index-bitwidth=64},"
+    "canonicalize,"
+    "cse),"
+    "func.func(gpu-async-region),"
+    "expand-strided-metadata,"
+    "lower-affine,"
+    "convert-scf-to-cf,"
+    "gpu-to-llvm,"
+    "finalize-memref-to-llvm,"
+    "convert-math-to-llvm,"
+    "convert-arith-to-llvm,"
+    "convert-index-to-llvm,"
+    "convert-func-to-llvm,"
+    "convert-cf-to-llvm,"
+    "convert-ub-to-llvm,"
+    "reconcile-unrealized-casts,"
+    "attnc-gpu-constants-to-device,"
+    "gpu-module-to-binary{format=isa},"
+    "attnc-gpu-fatbin{archs={archs} toolkit={toolkit}}";
+
+/// The oldest of `archs` (sm_XY), which the PTX is generated for.
+static unsigned oldestArch(const std::vector<std::string> &archs) {
+  unsigned oldest = 0;
+  for (const std::string &arch : archs) {
+    unsigned sm = 0;
+    if (StringRef(arch).starts_with("sm_") &&
+        !StringRef(arch).drop_front(3).getAsInteger(10, sm) &&
+        (oldest == 0 || sm < oldest))
+      oldest = sm;
+  }
+  return oldest;
+}
+
+std::vector<std::string> attnc::resolveGPUArchs(const GPUOptions &options) {
+  if (options.archs.empty())
+    return {"sm_80", "sm_90"};
+  return options.archs;
+}
+
+static std::string cudaLoweringPipeline(const CompileOptions &options) {
+  std::vector<std::string> archs = resolveGPUArchs(options.gpu);
+  unsigned sm = oldestArch(archs);
+  std::string text = kCUDALowering;
+  auto replace = [&](StringRef key, StringRef value) {
+    size_t pos = text.find(key.str());
+    if (pos != std::string::npos)
+      text.replace(pos, key.size(), value.str());
+  };
+  replace("{chip}", "sm_" + std::to_string(sm));
+  // PTX ISA 8.0 (CUDA 12.0) covers sm_50..sm_90; Blackwell needs 8.6.
+  replace("{ptx}", sm >= 100 ? "ptx86" : "ptx80");
+  replace("{archs}", llvm::join(archs, ","));
+  replace("{toolkit}", "\"" + options.gpu.toolkit + "\"");
+  return text;
+}
+
 void attnc::resolveCodegenOptions(CompileOptions &options) {
   if (options.vectorBits > 0 && options.vectorRegisters > 0)
     return;
@@ -144,6 +229,13 @@ void attnc::buildLinalgPipeline(OpPassManager &pm) {
 
 LogicalResult attnc::buildLLVMPipeline(OpPassManager &pm,
                                        const CompileOptions &options) {
+  if (options.gpu.enabled) {
+    ExternalizeWeightsOptions weights;
+    weights.minElements = options.minWeightElements;
+    pm.addPass(createExternalizeWeights(weights));
+    pm.addPass(createEntryABI());
+    return parsePassPipeline(cudaLoweringPipeline(options), pm, llvm::errs());
+  }
   CompileOptions resolved = options;
   resolveCodegenOptions(resolved);
   if (options.packWeights) {
@@ -334,6 +426,9 @@ LogicalResult attnc::compileModule(ModuleOp module,
   FailureOr<ModelPayload> payload = extractPayload(module);
   if (failed(payload))
     return failure();
+  if (options.gpu.enabled)
+    payload->metadata +=
+        "device cuda " + llvm::join(resolveGPUArchs(options.gpu), ",") + "\n";
   uint64_t totalWeightBytes = weightBytes(*payload);
   beginStage("codegen", "LLVM IR, O" + Twine(options.target.optLevel) +
                             ", object code for " +

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Target/SharedObject.h"
+#include "attnc/Target/GPUHooks.h"
 #include "attnc/Transforms/Passes.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -410,6 +411,11 @@ attnc::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
   if (openmp)
     addSetNumThreads(*m);
   addAllocatorHooks(*m);
+  std::string gpuError;
+  if (!addGPUHooks(*m, gpuError)) {
+    module.emitError(gpuError);
+    return nullptr;
+  }
 
   // The generated code uses whole vector registers on purpose (tiles sized
   // by attnc-cpu-tile-and-vectorize): keep x86's 512-bit vectors legal
@@ -426,7 +432,8 @@ attnc::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
   llvm::StringSet<> exported = {"attnc_abi_version", "attnc_model_metadata",
                                 "attnc_model_run",
                                 "attnc_model_set_num_threads",
-                                "attnc_model_set_allocator"};
+                                "attnc_model_set_allocator",
+                                "attnc_model_set_gpu"};
   for (llvm::GlobalValue &gv : m->global_values())
     if (!gv.isDeclaration() && !exported.contains(gv.getName()) &&
         !gv.hasLocalLinkage())

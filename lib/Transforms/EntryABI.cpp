@@ -161,6 +161,8 @@ struct EntryABIPass : public attnc::impl::EntryABIBase<EntryABIPass> {
                                       attnc::kEntryFunctionName,
                                       b.getFunctionType(argTypes, {i32}));
     entry->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+    for (unsigned i = type.getNumInputs(); i < argTypes.size(); ++i)
+      entry.setArgAttr(i, attnc::kOutputArgAttrName, b.getUnitAttr());
     Block *newBlock = entry.addEntryBlock();
     b.setInsertionPointToStart(newBlock);
     SmallVector<Value> tensors;

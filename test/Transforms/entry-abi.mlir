@@ -4,7 +4,7 @@
 // records names, dtypes and symbolic dims (names are percent-encoded).
 // CHECK: module attributes {attnc.metadata = "attnc-metadata 1\0Ainput query f32 2 ?n 3\0Ainput key%20states u8 1 3\0Aoutput out f32 2 ?n 3\0A"}
 // CHECK-LABEL: func.func @attnc_main
-// CHECK-SAME: (%[[Q:.*]]: memref<?x3xf32>, %[[K:.*]]: memref<3xi8>, %[[O:.*]]: memref<?x3xf32>) -> i32
+// CHECK-SAME: (%[[Q:.*]]: memref<?x3xf32>, %[[K:.*]]: memref<3xi8>, %[[O:.*]]: memref<?x3xf32> {attnc.output}) -> i32
 // CHECK-SAME: attributes {llvm.emit_c_interface}
 // CHECK: %[[QT:.*]] = bufferization.to_tensor %[[Q]] restrict : memref<?x3xf32> to tensor<?x3xf32>
 // CHECK: %[[KT:.*]] = bufferization.to_tensor %[[K]] restrict

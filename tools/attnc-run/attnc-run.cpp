@@ -44,11 +44,14 @@ namespace {
 
 constexpr int kExitMismatch = 1;
 constexpr int kExitError = 2;
+/// A GPU model on a machine without a usable GPU: ctest's skip code, so GPU
+/// tests skip cleanly there.
+constexpr int kExitNoDevice = 77;
 
-[[noreturn]] void fatal(const std::string &message) {
+[[noreturn]] void fatal(const std::string &message, int code = kExitError) {
   std::fprintf(stderr, "attnc-run: error: %s\n", message.c_str());
   std::fflush(stdout);
-  std::exit(kExitError);
+  std::exit(code);
 }
 
 void printHelp() {
@@ -103,7 +106,8 @@ void printHelp() {
       "  --decoder-start S      The decoder's start token id (required).\n"
       "  --help                 Show this help.\n"
       "\n"
-      "Exit status: 0 success, 1 outputs do not match, 2 error.\n");
+      "Exit status: 0 success, 1 outputs do not match, 2 error, 77 a GPU\n"
+      "model and no usable GPU.\n");
 }
 
 //===----------------------------------------------------------------------===//
@@ -286,7 +290,8 @@ Options parseArgs(int argc, char **argv) {
 void check(attnc_status status) {
   if (status != ATTNC_STATUS_OK)
     fatal(attnc_last_error()[0] ? attnc_last_error()
-                                : attnc_status_string(status));
+                                : attnc_status_string(status),
+          status == ATTNC_STATUS_NO_DEVICE ? kExitNoDevice : kExitError);
 }
 
 std::string dimText(int64_t dim, const char *symbol) {

@@ -64,8 +64,21 @@ static cl::opt<std::string> mtriple("mtriple",
                                     cl::cat(category));
 static cl::alias target("target",
                         cl::desc("Alias for --mtriple: host, "
-                                 "x86_64-linux-gnu or aarch64-linux-gnu"),
+                                 "x86_64-linux-gnu, aarch64-linux-gnu or "
+                                 "cuda (host code for this machine, kernels "
+                                 "for NVIDIA GPUs)"),
                         cl::aliasopt(mtriple), cl::cat(category));
+static cl::list<std::string>
+    gpuArchs("gpu-arch",
+             cl::desc("With --target=cuda: GPU architectures to build SASS "
+                      "for (default sm_80,sm_90)"),
+             cl::CommaSeparated, cl::cat(category));
+static cl::opt<std::string>
+    cudaPath("cuda-path",
+             cl::desc("With --target=cuda: the CUDA toolkit folder (ptxas, "
+                      "fatbinary); default $ATTNC_CUDA_PATH, $CUDA_PATH, "
+                      "/usr/local/cuda or PATH"),
+             cl::cat(category));
 static cl::opt<std::string>
     mcpu("mcpu", cl::desc("Target CPU (default: the host CPU, 'native')"),
          cl::cat(category));
@@ -195,7 +208,23 @@ int main(int argc, char **argv) {
   targetOptions.features = mattr;
   targetOptions.optLevel = optLevel;
   std::string targetError;
-  FailureOr<std::string> triple = resolveTargetTriple(mtriple, targetError);
+  // --target=cuda: the host code is compiled for the host.
+  bool cuda = mtriple == "cuda" || mtriple == "nvptx64-nvidia-cuda";
+  if (!cuda && (!gpuArchs.empty() || !cudaPath.empty())) {
+    errs() << "attnc: error: --gpu-arch and --cuda-path need --target=cuda\n";
+    return 1;
+  }
+  for (const std::string &arch : gpuArchs) {
+    unsigned sm = 0;
+    if (!StringRef(arch).starts_with("sm_") ||
+        StringRef(arch).drop_front(3).getAsInteger(10, sm) || sm < 50) {
+      errs() << "attnc: error: bad --gpu-arch '" << arch
+             << "' (expected sm_XY with XY >= 50, e.g. sm_80,sm_90)\n";
+      return 1;
+    }
+  }
+  FailureOr<std::string> triple =
+      resolveTargetTriple(cuda ? "host" : mtriple.getValue(), targetError);
   if (succeeded(triple))
     targetOptions.triple = *triple;
   if (failed(triple) ||
@@ -249,6 +278,9 @@ int main(int argc, char **argv) {
   CompileOptions options;
   options.emit = emit;
   options.target = targetOptions;
+  options.gpu.enabled = cuda;
+  options.gpu.archs.assign(gpuArchs.begin(), gpuArchs.end());
+  options.gpu.toolkit = cudaPath;
   options.fuse = fuse;
   options.packWeights = packWeights;
   options.fusionReport = fusionReport;

@@ -24,15 +24,30 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <string>
+#include <vector>
+
 namespace attnc {
 
 class StageReporter;
 
 enum class EmitKind { Attn, Linalg, LLVMIR, Object, SharedObject };
 
+/// The CUDA target (--target=cuda): the host code is compiled for
+/// `CompileOptions::target` (the host), the kernels for NVIDIA GPUs.
+struct GPUOptions {
+  bool enabled = false;
+  /// Architectures the fatbin holds SASS for (sm_XY); the PTX is generated
+  /// for the oldest one and embedded too. Empty: sm_80 and sm_90.
+  std::vector<std::string> archs;
+  /// CUDA toolkit folder for ptxas/fatbinary; empty: searched.
+  std::string toolkit;
+};
+
 struct CompileOptions {
   EmitKind emit = EmitKind::SharedObject;
   TargetOptions target;
+  GPUOptions gpu;
   /// Threshold of attnc-externalize-weights.
   int64_t minWeightElements = 64;
   /// CPU code generation (attnc-cpu-tile-and-vectorize): vector register
@@ -67,6 +82,9 @@ struct CompileOptions {
 /// target's features (AVX-512: 512/32, AVX: 256/16, NEON: 128/32, else
 /// 128/16).
 void resolveCodegenOptions(CompileOptions &options);
+
+/// The GPU architectures of `options` (default sm_80 and sm_90).
+std::vector<std::string> resolveGPUArchs(const GPUOptions &options);
 
 /// Registers every dialect, interface and translation attnc's pipeline uses.
 void registerAttncDialects(mlir::DialectRegistry &registry);

@@ -11,6 +11,8 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -34,6 +36,9 @@ constexpr llvm::StringLiteral kMetadataAttrName = "attnc.metadata";
 constexpr llvm::StringLiteral kWeightsAttrName = "attnc.weights";
 /// Name of the generated entry function (see docs/abi.md).
 constexpr llvm::StringLiteral kEntryFunctionName = "attnc_main";
+/// Unit attribute attnc-entry-abi puts on the entry arguments that are
+/// model outputs (the model writes them).
+constexpr llvm::StringLiteral kOutputArgAttrName = "attnc.output";
 
 } // namespace attnc
 

@@ -302,4 +302,158 @@ def FusionReport : Pass<"attnc-fusion-report", "mlir::ModuleOp"> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// CUDA target (--target=cuda)
+//===----------------------------------------------------------------------===//
+
+def GPUDeviceBuffers : Pass<"attnc-gpu-device-buffers", "mlir::ModuleOp"> {
+  let summary = "Puts a bufferized model's tensors in GPU memory";
+  let description = [{
+    For the CUDA target every tensor buffer of the bufferized entry function
+    `attnc_main` lives in device memory; only shape buffers (`index`
+    elements, read by `memref.reshape` on the host) stay on the host.
+
+    * `memref.alloc`/`memref.dealloc` of data become `gpu.alloc`/
+      `gpu.dealloc` (the runtime serves them from the session's stream);
+    * the model's arguments are host memory (docs/abi.md): each input is
+      copied to a device buffer at entry, each output (arguments marked
+      `attnc.output` by attnc-entry-abi) is computed in a device buffer and
+      copied back before the return;
+    * contiguous `memref.copy` becomes a device-to-device `gpu.memcpy`.
+
+    Weights stay `memref.get_global`: the host code asks the runtime for
+    their device copy (attnc-gpu-constants-to-device), uploaded once per
+    loaded model.
+
+    Before:
+    ```mlir
+    func.func @attnc_main(%in: memref<?x8xf32>, %out: memref<?x8xf32> {attnc.output}) -> i32 {
+      %t = memref.alloc(%n) : memref<?x8xf32>
+    ```
+    After:
+    ```mlir
+      %din = gpu.alloc (%n) : memref<?x8xf32>
+      gpu.memcpy %din, %in : memref<?x8xf32>, memref<?x8xf32>
+      %t = gpu.alloc (%n) : memref<?x8xf32>
+    ```
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
+def GPUMapLoops : Pass<"attnc-gpu-map-loops", "mlir::func::FuncOp"> {
+  let summary = "Turns the host's parallel loops into GPU kernel launches";
+  let description = [{
+    Runs after `convert-linalg-to-parallel-loops` on device buffers
+    (attnc-gpu-device-buffers). Each outermost `scf.parallel` becomes one
+    `gpu.launch` over its whole iteration space, linearized: thread
+    `blockIdx.x * block-size + threadIdx.x` runs the iteration with that
+    row-major index (the last loop varies fastest, so neighbouring threads
+    touch neighbouring elements and global memory accesses coalesce). Any
+    dynamic trip count is computed on the host, and a launch over an empty
+    space is skipped. Loops nested inside (reductions) run in the thread.
+
+    Host ops that still read or write device memory (scalar code of rank-0
+    tensors, loops over reduction-only ops) are moved into a one-thread
+    launch; their results must not be needed by the host, otherwise the
+    pass fails with a diagnostic.
+
+    Before:
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%m, %c8) step (%c1, %c1) { ... }
+    ```
+    After:
+    ```mlir
+    gpu.launch blocks(...) in (%g = %grid, ...) threads(...) in (%b = %c256, ...) {
+      %gid = ...        // blockIdx.x * 256 + threadIdx.x
+      scf.if %inside {  // %gid < %m * 8
+        %i = ... %j = ...   // delinearized
+        ...
+      }
+      gpu.terminator
+    }
+    ```
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block of the linearized launches">
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect"];
+}
+
+def GPUKernelModule : Pass<"attnc-gpu-kernel-module", "mlir::ModuleOp"> {
+  let summary = "Merges the outlined kernels into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` puts every kernel in a `gpu.module` of its own.
+    One module per model means one PTX text, one `ptxas` run per GPU
+    architecture and one fatbin for the runtime to load. The pass moves all
+    kernels into the module `@attnc_kernels` and updates the
+    `gpu.launch_func` references.
+
+    Before:
+    ```mlir
+    gpu.launch_func @attnc_main_kernel::@attnc_main_kernel ...
+    gpu.module @attnc_main_kernel { gpu.func @attnc_main_kernel(...) kernel }
+    gpu.module @attnc_main_kernel_0 { gpu.func @attnc_main_kernel(...) kernel }
+    ```
+    After:
+    ```mlir
+    gpu.launch_func @attnc_kernels::@attnc_main_kernel ...
+    gpu.module @attnc_kernels {
+      gpu.func @attnc_main_kernel(...) kernel
+      gpu.func @attnc_main_kernel_0(...) kernel
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
+def GPUFatbin : Pass<"attnc-gpu-fatbin", "mlir::ModuleOp"> {
+  let summary = "Assembles the kernels' PTX into a fatbin for several GPUs";
+  let description = [{
+    Runs after `gpu-module-to-binary{format=isa}`, which leaves the PTX of
+    each `gpu.module` (for the oldest requested architecture) in its
+    `gpu.binary`. For every architecture in `archs` the pass runs the CUDA
+    toolkit's `ptxas` (so every kernel is validated for every architecture
+    at compile time), then `fatbinary` to combine the SASS images and the
+    PTX (which newer GPUs compile on load) into one fatbin, which replaces
+    the PTX object. The runtime loads it with `cuModuleLoadData`.
+
+    The toolkit is `toolkit`, else `$ATTNC_CUDA_PATH`, `$CUDA_PATH`,
+    `/usr/local/cuda`, else `ptxas`/`fatbinary` on the `PATH`; without them
+    the pass fails with a message saying so.
+  }];
+  let options = [
+    ListOption<"archs", "archs", "std::string",
+               "GPU architectures to assemble for (sm_XY)">,
+    Option<"toolkit", "toolkit", "std::string", /*default=*/"\"\"",
+           "CUDA toolkit folder (with bin/ptxas and bin/fatbinary)">
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
+def GPUConstantsToDevice : Pass<"attnc-gpu-constants-to-device",
+                                "mlir::ModuleOp"> {
+  let summary = "Reads the weights' device copies in GPU host code";
+  let description = [{
+    Runs on the LLVM dialect of a CUDA model. The weights are global data in
+    the `.so`, which kernels cannot read. Every address of a global data
+    symbol taken by host code becomes a call of `__attnc_gpu_constant(host
+    address, size in bytes)`, which returns the device copy: the runtime
+    uploads each weight once per loaded model and keeps it
+    (docs/abi.md).
+
+    Before:
+    ```mlir
+    %w = llvm.mlir.addressof @__attnc_w0 : !llvm.ptr
+    ```
+    After:
+    ```mlir
+    %h = llvm.mlir.addressof @__attnc_w0 : !llvm.ptr
+    %n = llvm.mlir.constant(2359296 : i64) : i64
+    %w = llvm.call @__attnc_gpu_constant(%h, %n) : (!llvm.ptr, i64) -> !llvm.ptr
+    ```
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 #endif // ATTNC_TRANSFORMS_PASSES_TD
