@@ -136,6 +136,16 @@ static unsigned oldestArch(const std::vector<std::string> &archs) {
   return oldest;
 }
 
+std::optional<Precision> attnc::parsePrecision(StringRef text) {
+  if (text == "fp32" || text == "f32")
+    return Precision::F32;
+  if (text == "fp16" || text == "f16")
+    return Precision::F16;
+  if (text == "bf16")
+    return Precision::BF16;
+  return std::nullopt;
+}
+
 std::vector<std::string> attnc::resolveGPUArchs(const GPUOptions &options) {
   if (options.archs.empty())
     return {"sm_80", "sm_90"};
@@ -230,6 +240,11 @@ void attnc::buildLinalgPipeline(OpPassManager &pm) {
 LogicalResult attnc::buildLLVMPipeline(OpPassManager &pm,
                                        const CompileOptions &options) {
   if (options.gpu.enabled) {
+    if (options.precision != Precision::F32) {
+      DemoteWeightsOptions demote;
+      demote.elementType = options.precision == Precision::F16 ? "f16" : "bf16";
+      pm.addPass(createDemoteWeights(demote));
+    }
     ExternalizeWeightsOptions weights;
     weights.minElements = options.minWeightElements;
     pm.addPass(createExternalizeWeights(weights));
@@ -401,6 +416,10 @@ LogicalResult attnc::compileModule(ModuleOp module,
                             "bufferization, LLVM dialect");
   {
     PassManager pm(ctx);
+    // GPU kernels get the online-softmax attention; the CPU keeps the
+    // reference expansion (its tiled GEMMs are faster at these lengths).
+    if (options.gpu.enabled)
+      pm.addNestedPass<func::FuncOp>(createLowerAttentionFlash());
     buildLinalgPipeline(pm);
     if (failed(runStage(module, pm, reporter)))
       return failure();

@@ -79,6 +79,11 @@ static cl::opt<std::string>
                       "fatbinary); default $ATTNC_CUDA_PATH, $CUDA_PATH, "
                       "/usr/local/cuda or PATH"),
              cl::cat(category));
+static cl::opt<std::string> precision(
+    "precision",
+    cl::desc("Weight storage: fp32 (default) or, with --target=cuda, fp16 "
+             "or bf16 (arithmetic and accumulation stay fp32)"),
+    cl::init("fp32"), cl::cat(category));
 static cl::opt<std::string>
     mcpu("mcpu", cl::desc("Target CPU (default: the host CPU, 'native')"),
          cl::cat(category));
@@ -223,6 +228,17 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  std::optional<attnc::Precision> weightPrecision = parsePrecision(precision);
+  if (!weightPrecision) {
+    errs() << "attnc: error: unknown --precision '" << precision
+           << "' (expected fp32, fp16 or bf16)\n";
+    return 1;
+  }
+  if (!cuda && *weightPrecision != attnc::Precision::F32) {
+    errs() << "attnc: error: --precision=" << precision
+           << " is supported for --target=cuda only\n";
+    return 1;
+  }
   FailureOr<std::string> triple =
       resolveTargetTriple(cuda ? "host" : mtriple.getValue(), targetError);
   if (succeeded(triple))
@@ -279,6 +295,7 @@ int main(int argc, char **argv) {
   options.emit = emit;
   options.target = targetOptions;
   options.gpu.enabled = cuda;
+  options.precision = *weightPrecision;
   options.gpu.archs.assign(gpuArchs.begin(), gpuArchs.end());
   options.gpu.toolkit = cudaPath;
   options.fuse = fuse;

@@ -24,6 +24,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,8 +45,15 @@ struct GPUOptions {
   std::string toolkit;
 };
 
+/// How weights are stored (--precision); the arithmetic stays f32.
+enum class Precision { F32, F16, BF16 };
+
+/// Parses a --precision value ("fp32", "fp16", "bf16"); nullopt otherwise.
+std::optional<Precision> parsePrecision(llvm::StringRef text);
+
 struct CompileOptions {
   EmitKind emit = EmitKind::SharedObject;
+  Precision precision = Precision::F32;
   TargetOptions target;
   GPUOptions gpu;
   /// Threshold of attnc-externalize-weights.

@@ -456,4 +456,76 @@ def GPUConstantsToDevice : Pass<"attnc-gpu-constants-to-device",
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
+def DemoteWeights : Pass<"attnc-demote-weights", "mlir::ModuleOp"> {
+  let summary = "Stores f32 weights in a narrower float type";
+  let description = [{
+    `--precision=fp16` on the CUDA target: every f32 constant with at least
+    `min-elements` elements that only linalg.generic ops read (as an input
+    operand, or through `tensor.extract` in their bodies, e.g. an embedding
+    gather) is rounded to `element-type` (round to nearest even) and the
+    readers extend each element back to f32 (`arith.extf`) where they load
+    it. The arithmetic and its accumulation stay f32; the weights take half
+    the memory and half the bandwidth.
+
+    Before:
+    ```mlir
+    %w = arith.constant dense_resource<w> : tensor<64x192xf32>
+    %r = linalg.generic ... ins(%x, %w : tensor<?x64xf32>, tensor<64x192xf32>) ... {
+    ^bb0(%a: f32, %b: f32, %acc: f32):
+    ```
+    After:
+    ```mlir
+    %w = arith.constant dense_resource<w.f16> : tensor<64x192xf16>
+    %r = linalg.generic ... ins(%x, %w : tensor<?x64xf32>, tensor<64x192xf16>) ... {
+    ^bb0(%a: f32, %b16: f16, %acc: f32):
+      %b = arith.extf %b16 : f16 to f32
+    ```
+  }];
+  let options = [
+    Option<"elementType", "element-type", "std::string", /*default=*/"\"f16\"",
+           "The storage type: f16 or bf16">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"4096",
+           "Smaller constants stay f32">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
+def LowerAttentionFlash : Pass<"attnc-lower-attention-flash",
+                               "mlir::func::FuncOp"> {
+  let summary = "Lowers attn.attention to a flash-attention loop nest";
+  let description = [{
+    Used by the CUDA target instead of the reference expansion of
+    attn.attention (which materializes the `[..., Tq, Tk]` scores). Each
+    query row is one iteration of an `scf.forall` over `[..., Tq]` (one GPU
+    thread after attnc-gpu-map-loops); it walks the keys once with an online
+    softmax: the running maximum `m`, the running sum `l` and the output
+    accumulator (a `vector<Dv x f32>`, kept in registers) are rescaled by
+    `exp(m_old - m_new)` whenever the maximum grows, so no score matrix is
+    ever stored. Masks are read per score with numpy broadcasting;
+    grouped-query attention reads key/value head `h / (H / Hkv)`. Needs
+    static head sizes D and Dv.
+
+    Before:
+    ```mlir
+    %o = attn.attention %q, %k, %v keep %mask {scale = 0.125 : f32} : ...
+    ```
+    After (schematically):
+    ```mlir
+    %o = scf.forall (%b, %h, %i) in (%B, 12, %Tq) shared_outs(%out = %empty) {
+      %qrow = vector.transfer_read %q[%b, %h, %i, %c0] : vector<64xf32>
+      %m, %l, %acc = scf.for %j = %c0 to %Tk step %c1 iter_args(...) {
+        %s = q·k[j] * scale, masked
+        ... online softmax update ...
+      }
+      ... parallel_insert_slice (%acc / %l) into %out[%b, %h, %i, 0]
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::vector::VectorDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 #endif // ATTNC_TRANSFORMS_PASSES_TD
