@@ -332,9 +332,22 @@ LogicalResult vectorizeContractionTile(RewriterBase &rewriter,
   Type elementType = getElementTypeOrSelf(op.getDpsInits()[0].getType());
   if (!isa<FloatType>(elementType))
     return failure();
-  for (OpOperand *in : op.getDpsInputOperands())
-    if (getElementTypeOrSelf(in->get().getType()) != elementType)
+  // An input may be narrower (bf16 weights of
+  // attnc-convert-weight-precision) when the body extends it to the
+  // accumulator's type; the tile then extends whole vectors.
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    Type type = getElementTypeOrSelf(in->get().getType());
+    if (type == elementType)
+      continue;
+    BlockArgument arg = op.getMatchingBlockArgument(in);
+    auto narrow = dyn_cast<FloatType>(type);
+    if (!narrow || narrow.getWidth() >= elementType.getIntOrFloatBitWidth() ||
+        !llvm::all_of(arg.getUsers(), [&](Operation *user) {
+          auto ext = dyn_cast<arith::ExtFOp>(user);
+          return ext && ext.getType() == elementType;
+        }))
       return failure();
+  }
 
   MLIRContext *ctx = rewriter.getContext();
   Location loc = op.getLoc();
@@ -368,14 +381,25 @@ LogicalResult vectorizeContractionTile(RewriterBase &rewriter,
       exprs.push_back(getAffineDimExpr(p, ctx));
     return AffineMap::get(type.getRank(), 0, exprs, ctx);
   };
+  // Reads `shape` elements of `source` as a vector of the accumulator's
+  // type, extending narrower elements.
   auto read = [&](Value source, ArrayRef<unsigned> positions,
                   ArrayRef<int64_t> shape) -> Value {
     auto type = cast<RankedTensorType>(source.getType());
     SmallVector<Value> indices(type.getRank(), zero);
     SmallVector<bool> inBounds(shape.size(), true);
-    return vector::TransferReadOp::create(
-        rewriter, loc, VectorType::get(shape, elementType), source, indices,
-        pad, mapOf(source, positions), inBounds);
+    Type sourceType = type.getElementType();
+    Value padding = pad;
+    if (sourceType != elementType)
+      padding = arith::ConstantOp::create(rewriter, loc, sourceType,
+                                          rewriter.getZeroAttr(sourceType));
+    Value vector = vector::TransferReadOp::create(
+        rewriter, loc, VectorType::get(shape, sourceType), source, indices,
+        padding, mapOf(source, positions), inBounds);
+    if (sourceType != elementType)
+      vector = arith::ExtFOp::create(
+          rewriter, loc, VectorType::get(shape, elementType), vector);
+    return vector;
   };
   Value a = read(lhs->get(), {*am}, {mr});
   Value b = read(rhs->get(), {*bn}, {nr});
