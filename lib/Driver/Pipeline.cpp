@@ -32,6 +32,33 @@
 using namespace mlir;
 using namespace attnc;
 
+/// The command-line names of the precisions, in enum order.
+static constexpr std::pair<Precision, const char *> kPrecisionNames[] = {
+    {Precision::F32, "fp32"},
+    {Precision::BF16, "bf16"},
+};
+
+std::optional<Precision> attnc::parsePrecision(StringRef name) {
+  for (auto [precision, text] : kPrecisionNames)
+    if (name == text)
+      return precision;
+  return std::nullopt;
+}
+
+StringRef attnc::stringifyPrecision(Precision precision) {
+  for (auto [value, text] : kPrecisionNames)
+    if (value == precision)
+      return text;
+  llvm_unreachable("unknown precision");
+}
+
+std::string attnc::getPrecisionNames() {
+  std::string names;
+  for (auto [precision, text] : kPrecisionNames)
+    names += (names.empty() ? "" : ", ") + std::string(text);
+  return names;
+}
+
 void attnc::registerAttncDialects(DialectRegistry &registry) {
   registry.insert<attn::AttnDialect>();
   registerAllDialects(registry);
@@ -152,6 +179,12 @@ LogicalResult attnc::buildLLVMPipeline(OpPassManager &pm,
     PackWeightsOptions pack;
     pack.panelWidth = 2 * std::max<int64_t>(resolved.vectorBits / 32, 1);
     pm.addPass(createPackWeights(pack));
+  }
+  if (options.precision == Precision::BF16) {
+    // After packing, so that the panels are made (and stored) in bf16.
+    ConvertWeightPrecisionOptions precision;
+    precision.type = "bf16";
+    pm.addPass(createConvertWeightPrecision(precision));
   }
   ExternalizeWeightsOptions weights;
   weights.minElements = options.minWeightElements;

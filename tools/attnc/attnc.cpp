@@ -84,6 +84,12 @@ static cl::opt<bool> packWeights(
     cl::desc("Store constant GEMM weights in the kernel's panel layout "
              "(--pack-weights=false keeps them as exported, for comparison)"),
     cl::init(true), cl::cat(category));
+static cl::opt<std::string> precision(
+    "precision",
+    cl::desc("Storage precision of the constant GEMM weights: fp32 "
+             "(default) or bf16 (rounded at compile time, half the bytes; "
+             "products and sums stay fp32)"),
+    cl::value_desc("fp32|bf16"), cl::init("fp32"), cl::cat(category));
 static cl::opt<bool> fusionReport(
     "fusion-report",
     cl::desc("Print each fused op with the ONNX nodes it absorbed, totals, "
@@ -188,8 +194,14 @@ int main(int argc, char **argv) {
     output = std::string(path);
   }
 
-  // The target and CPU are checked before the (slow) import so that a typo
+  // Options and target are checked before the (slow) import so that a typo
   // fails at once.
+  std::optional<Precision> weightPrecision = parsePrecision(precision);
+  if (!weightPrecision) {
+    errs() << "attnc: error: unknown --precision '" << precision
+           << "' (expected one of: " << getPrecisionNames() << ")\n";
+    return 1;
+  }
   attnc::TargetOptions targetOptions;
   targetOptions.cpu = mcpu;
   targetOptions.features = mattr;
@@ -251,6 +263,7 @@ int main(int argc, char **argv) {
   options.target = targetOptions;
   options.fuse = fuse;
   options.packWeights = packWeights;
+  options.precision = *weightPrecision;
   options.fusionReport = fusionReport;
   options.headerPath = emitHeader;
   options.headerName = modelName;

@@ -30,6 +30,23 @@ class StageReporter;
 
 enum class EmitKind { Attn, Linalg, LLVMIR, Object, SharedObject };
 
+/// Storage precision of the constant GEMM weights (`attnc --precision`);
+/// computation and accumulation stay f32 either way.
+enum class Precision {
+  /// As exported.
+  F32,
+  /// Rounded to bf16 at compile time (attnc-convert-weight-precision).
+  BF16,
+};
+
+/// The precision named `name` on the command line ("fp32", "bf16"), or
+/// std::nullopt for an unknown name.
+std::optional<Precision> parsePrecision(llvm::StringRef name);
+/// The command-line name of `precision`.
+llvm::StringRef stringifyPrecision(Precision precision);
+/// Every command-line name, comma separated (for help and errors).
+std::string getPrecisionNames();
+
 struct CompileOptions {
   EmitKind emit = EmitKind::SharedObject;
   TargetOptions target;
@@ -44,6 +61,8 @@ struct CompileOptions {
   bool parallel = true;
   /// Pack constant GEMM weights into panels (attnc-pack-weights).
   bool packWeights = true;
+  /// Storage precision of the constant GEMM weights.
+  Precision precision = Precision::F32;
   /// Lower the parallel loops to OpenMP; when off they run serially on the
   /// calling thread (cross targets, which have no libomp to link).
   bool openmp = true;
