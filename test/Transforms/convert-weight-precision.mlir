@@ -42,44 +42,51 @@ func.func @rounding(%a: tensor<?x2xf32>) -> tensor<?x8xf32> {
 
 // -----
 
-// After attnc-pack-weights the panels are what is converted. The register
-// tile reads a row of the panel as a vector of bf16 and extends it once for
-// the 6 FMAs of its rows; the leftover rows (all of them at M = 1, a decode
-// step's GEMV) do the same one row at a time. Accumulators stay f32 in
-// registers across K.
+// After attnc-pack-weights the panels are what is converted: N = 40 is
+// five panels of 8. The register tile reads a row of a panel as a vector of
+// bf16 and extends it once for the 6 FMAs of its rows. The leftover rows
+// (all of them at M = 1, a decode step's GEMV) take four panels at a time
+// (four weight streams, eight independent FMA chains) and the fifth panel
+// alone, all vector code. Accumulators stay f32 in registers across K.
 
 #mk = affine_map<(m, n, k) -> (m, k)>
 #kn = affine_map<(m, n, k) -> (k, n)>
 #mn = affine_map<(m, n, k) -> (m, n)>
 // CHECK-LABEL: func.func @packed
-// CHECK: arith.constant dense_resource<weight.bf16> : tensor<3x16xbf16>
+// CHECK: arith.constant dense_resource<weight.bf16> : tensor<3x40xbf16>
 // CODEGEN-LABEL: func.func @packed
 // CODEGEN-NOT: xf32> = arith.constant dense
-// CODEGEN: arith.constant dense_resource<packed.bf16> : tensor<2x3x8xbf16>
+// CODEGEN: arith.constant dense_resource<packed.bf16> : tensor<5x3x8xbf16>
 // CODEGEN: scf.for {{.*}} -> (vector<6x8xf32>)
-// CODEGEN: %[[B6:.*]] = vector.transfer_read {{.*}} : tensor<2x3x8xbf16>, vector<8xbf16>
+// CODEGEN: %[[B6:.*]] = vector.transfer_read {{.*}} : tensor<5x3x8xbf16>, vector<8xbf16>
 // CODEGEN-NEXT: %[[E6:.*]] = arith.extf %[[B6]] : vector<8xbf16> to vector<8xf32>
 // CODEGEN-COUNT-6: vector.fma %{{.*}}, %[[E6]], %{{.*}} : vector<8xf32>
+// CODEGEN: scf.for {{.*}} -> (vector<1x8xf32>, vector<1x8xf32>, vector<1x8xf32>, vector<1x8xf32>)
+// CODEGEN: %[[P0:.*]] = vector.transfer_read {{.*}} : tensor<5x3x8xbf16>, vector<8xbf16>
+// CODEGEN-NEXT: %[[E0:.*]] = arith.extf %[[P0]] : vector<8xbf16> to vector<8xf32>
+// CODEGEN: vector.fma %{{.*}}, %[[E0]], %{{.*}} : vector<8xf32>
+// CODEGEN-COUNT-3: vector.fma
+// CODEGEN: scf.yield %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : vector<1x8xf32>, vector<1x8xf32>, vector<1x8xf32>, vector<1x8xf32>
 // CODEGEN: scf.for {{.*}} -> (vector<1x8xf32>)
-// CODEGEN: %[[B1:.*]] = vector.transfer_read {{.*}} : tensor<2x3x8xbf16>, vector<8xbf16>
-// CODEGEN-NEXT: %[[E1:.*]] = arith.extf %[[B1]] : vector<8xbf16> to vector<8xf32>
-// CODEGEN: vector.fma %{{.*}}, %[[E1]], %{{.*}} : vector<8xf32>
+// CODEGEN: arith.extf %{{.*}} : vector<8xbf16> to vector<8xf32>
+// CODEGEN: vector.fma
+// CODEGEN-NOT: linalg.generic
 // CODEGEN: packed.bf16: "0x400000000000803F004040408040A040C040E040
-func.func @packed(%a: tensor<?x3xf32>) -> tensor<?x16xf32> {
+func.func @packed(%a: tensor<?x3xf32>) -> tensor<?x40xf32> {
   %cst = arith.constant 0.0 : f32
   %c0 = arith.constant 0 : index
-  %w = arith.constant dense<[[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0], [16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0], [32.0, 33.0, 34.0, 35.0, 36.0, 37.0, 38.0, 39.0, 40.0, 41.0, 42.0, 43.0, 44.0, 45.0, 46.0, 47.0]]> : tensor<3x16xf32>
+  %w = arith.constant dense<[[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0, 32.0, 33.0, 34.0, 35.0, 36.0, 37.0, 38.0, 39.0], [40.0, 41.0, 42.0, 43.0, 44.0, 45.0, 46.0, 47.0, 48.0, 49.0, 50.0, 51.0, 52.0, 53.0, 54.0, 55.0, 56.0, 57.0, 58.0, 59.0, 60.0, 61.0, 62.0, 63.0, 64.0, 65.0, 66.0, 67.0, 68.0, 69.0, 70.0, 71.0, 72.0, 73.0, 74.0, 75.0, 76.0, 77.0, 78.0, 79.0], [80.0, 81.0, 82.0, 83.0, 84.0, 85.0, 86.0, 87.0, 88.0, 89.0, 90.0, 91.0, 92.0, 93.0, 94.0, 95.0, 96.0, 97.0, 98.0, 99.0, 100.0, 101.0, 102.0, 103.0, 104.0, 105.0, 106.0, 107.0, 108.0, 109.0, 110.0, 111.0, 112.0, 113.0, 114.0, 115.0, 116.0, 117.0, 118.0, 119.0]]> : tensor<3x40xf32>
   %d = tensor.dim %a, %c0 : tensor<?x3xf32>
-  %e = tensor.empty(%d) : tensor<?x16xf32>
-  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %e = tensor.empty(%d) : tensor<?x40xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<?x40xf32>) -> tensor<?x40xf32>
   %r = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%a, %w : tensor<?x3xf32>, tensor<3x16xf32>) outs(%c : tensor<?x16xf32>) {
+      ins(%a, %w : tensor<?x3xf32>, tensor<3x40xf32>) outs(%c : tensor<?x40xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
     %p = arith.mulf %x, %y : f32
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
-  } -> tensor<?x16xf32>
-  return %r : tensor<?x16xf32>
+  } -> tensor<?x40xf32>
+  return %r : tensor<?x40xf32>
 }
 
 // -----

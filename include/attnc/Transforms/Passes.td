@@ -187,8 +187,12 @@ def CPUTileAndVectorize : Pass<"attnc-cpu-tile-and-vectorize",
       weights the N register loop steps over panels. Rows past the last
       full register tile (all rows when M = 1, as in decode) are split off
       into their own op and tiled one row at a time, so they are vector
-      code with the accumulator in registers too. Tile sizes are clamped to
-      static dims.
+      code with the accumulator in registers too; with packed weights a
+      row tile takes four panels, so that the decode GEMV has eight
+      independent FMA chains instead of two (leftover panels are peeled).
+      An input narrower than the accumulator (bf16 weights of
+      `attnc-convert-weight-precision`) is read as a vector of its type and
+      extended. Tile sizes are clamped to static dims.
     * Every other linalg op (elementwise, broadcast, transpose, reductions,
       fills) is tiled with an `scf.forall` over its outer parallel loops and
       its innermost loop by one vector (`vector-bits` / element bits).
