@@ -52,7 +52,7 @@ struct TilingPlan {
   /// A contraction's M loop: rows past the last full register tile are
   /// split off and tiled by one row.
   std::optional<unsigned> rows;
-  /// A packed contraction's panel loop: one-row tiles take `rowPanels`
+  /// A packed contraction's panel loop: one-row tiles take `kRowPanels`
   /// panels at a time.
   std::optional<unsigned> panels;
 };
@@ -267,9 +267,9 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
   };
 
   // Splits `target` along `dim` at the last multiple of `step` (unless its
-  // size is one already) and tiles the first part with `inner` (an exact
-  // number of `step` tiles) and the rest with `restInner`: every tile is
-  // then static (vector code), with no dynamic remainder.
+  // static size is a multiple already) and tiles the first part with
+  // `inner` (a whole number of `step` tiles) and the rest with `restInner`:
+  // every tile is then static (vector code), with no dynamic remainder.
   auto tileSplit = [&](Operation *target, unsigned dim, int64_t step,
                        ArrayRef<int64_t> inner, ArrayRef<unsigned> peel,
                        ArrayRef<int64_t> restInner,
@@ -455,8 +455,6 @@ LogicalResult vectorizeContractionTile(RewriterBase &rewriter,
       exprs.push_back(getAffineDimExpr(p, ctx));
     return AffineMap::get(type.getRank(), 0, exprs, ctx);
   };
-  // Reads `shape` elements of `source` as a vector of the accumulator's
-  // type, extending narrower elements.
   // Indices into `source`: 0, or `p` at position `at`.
   auto indicesOf = [&](Value source, std::optional<unsigned> at, int64_t p) {
     auto type = cast<RankedTensorType>(source.getType());
@@ -465,6 +463,8 @@ LogicalResult vectorizeContractionTile(RewriterBase &rewriter,
       indices[*at] = arith::ConstantIndexOp::create(rewriter, loc, p);
     return indices;
   };
+  // Reads `shape` elements of `source` (at panel `p` when `at` is set) as a
+  // vector of the accumulator's type, extending narrower elements.
   auto read = [&](Value source, ArrayRef<unsigned> positions,
                   ArrayRef<int64_t> shape, std::optional<unsigned> at = {},
                   int64_t p = 0) -> Value {
