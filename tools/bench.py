@@ -195,14 +195,25 @@ WORKLOADS = {
     "tiny_transformer": lambda d: make_tiny_transformer(d, 1, 128, 768, 2),
     "gpt2_prefill": make_gpt2_prefill,
     "gpt2_decode": make_gpt2_decode,
+    "gpt2_decode_bf16": make_gpt2_decode,  # VARIANTS
     "bert": make_bert,
     "vit": make_vit,
     "marian_step": make_marian_step,
 }
 
+# Variants compiled with extra attnc options: key -> (base workload, name
+# suffix, attnc options, attnc-run --rtol/--atol). They share the base's
+# folder (the model is exported once) and compare with the same ONNX Runtime
+# fp32 model; the tolerances only catch broken outputs (accuracy:
+# docs/performance.md).
+VARIANTS = {
+    "gpt2_decode_bf16": ("gpt2_decode", "_bf16", ["--precision=bf16"],
+                         ("5e-2", "5e-2")),
+}
+
 # Workloads bound by reading the weights (one token): their table row also
 # gives GB/s of weights streamed per run.
-MEMORY_BOUND = {"gpt2_decode", "marian_step"}
+MEMORY_BOUND = {"gpt2_decode", "marian_step", "gpt2_decode_bf16"}
 
 
 # --------------------------------------------------------------------------
@@ -238,10 +249,10 @@ print("median_ms", ms[len(ms) // 2])
 """
 
 
-def run_attnc(args, so, data_dir, threads):
+def run_attnc(args, so, data_dir, threads, tol=("1e-4", "1e-4")):
     cmd = [args.attnc_run, so, "--test-data", data_dir, "--benchmark",
            str(args.runs), "--warmup", str(args.warmup), "--threads",
-           str(threads), "--rtol", "1e-4", "--atol", "1e-4"]
+           str(threads), "--rtol", tol[0], "--atol", tol[1]]
     p = subprocess.run(cmd, capture_output=True, text=True)
     m = re.search(r"median ([0-9.]+) ms", p.stdout)
     if p.returncode != 0 or not m:
@@ -337,9 +348,12 @@ def main(argv=None):
     rows = []
     try:
         for key in names:
-            wdir = os.path.join(work, key)
+            base, suffix, flags, tol = VARIANTS.get(
+                key, (key, "", [], ("1e-4", "1e-4")))
+            wdir = os.path.join(work, base)
             os.makedirs(wdir, exist_ok=True)
             name, model, inputs, flops = WORKLOADS[key](wdir)
+            name += suffix
             outputs = common.run_ort(model, inputs)
             import onnx
             m = onnx.load(model)
@@ -359,7 +373,8 @@ def main(argv=None):
                         arr, go.name).SerializeToString())
             so = os.path.join(wdir, name + ".so")
             if not (args.reuse_so and os.path.exists(so)):
-                subprocess.run([args.attnc, model, "-o", so], check=True)
+                subprocess.run([args.attnc, model, "-o", so] + flags,
+                               check=True)
             for t in threads:
                 res = {"attnc": [], "ort": []}
                 for r in range(args.rounds):
@@ -367,13 +382,18 @@ def main(argv=None):
                     order = ["attnc", "ort"] if r % 2 == 0 else ["ort", "attnc"]
                     for engine in order:
                         if engine == "attnc":
-                            res[engine].append(run_attnc(args, so, data_dir, t))
+                            res[engine].append(
+                                run_attnc(args, so, data_dir, t, tol))
                         else:
                             res[engine].append(
                                 run_ort(args, model, input_files, t))
+                # Weights stored: the ONNX file for ONNX Runtime; for attnc
+                # too, unless attnc options changed them (bf16: the .so).
+                ort_bytes = os.path.getsize(model) if key in MEMORY_BOUND else 0
                 row = {"workload": name, "threads": t, "gflop": flops / 1e9,
-                       "weight_bytes": (os.path.getsize(model)
-                                        if key in MEMORY_BOUND else 0)}
+                       "weight_bytes": ort_bytes,
+                       "attnc_weight_bytes": (os.path.getsize(so) if flags
+                                              and ort_bytes else ort_bytes)}
                 for engine, ms in res.items():
                     med = statistics.median(ms)
                     gflops = flops / (med * 1e-3) / 1e9
@@ -446,20 +466,23 @@ def write_doc(args, rows, argv):
     if decode:
         bw = read_bandwidth_gbs()
         lines.append("Weight-bound workloads (one token): weights streamed per "
-                     "run (the ONNX file size) over the median time, against "
+                     "run (the ONNX file size; for attnc in `_bf16` rows the "
+                     ".so size, its GEMM weights in bf16) over the median "
+                     "time, against "
                      f"a single-thread streaming bandwidth of {bw:.1f} GB/s "
                      "measured in the same run (numpy copy of 512 MiB, read "
                      "+ written bytes, best of 3); the bound is the time that bandwidth needs for "
                      "the weights.\n")
-        lines.append("| workload | threads | weights MB | bound ms | attnc "
-                     "GB/s | attnc / bound | ORT GB/s |")
+        lines.append("| workload | threads | weights MB (attnc) | bound ms | "
+                     "attnc GB/s | attnc / bound | ORT GB/s |")
         lines.append("|---|---|---|---|---|---|---|")
         for r in decode:
-            mb = r["weight_bytes"] / 1e6
-            bound = r["weight_bytes"] / (bw * 1e9) * 1e3
+            attnc_bytes = r["attnc_weight_bytes"]
+            mb = attnc_bytes / 1e6
+            bound = attnc_bytes / (bw * 1e9) * 1e3
             a, o = r["attnc"][0], r["ort"][0]
             lines.append(f"| {r['workload']} | {r['threads']} | {mb:.0f} | "
-                         f"{bound:.2f} | {r['weight_bytes'] / a / 1e6:.1f} | "
+                         f"{bound:.2f} | {attnc_bytes / a / 1e6:.1f} | "
                          f"{a / bound:.2f}x | "
                          f"{r['weight_bytes'] / o / 1e6:.1f} |")
         lines.append("")
@@ -472,7 +495,9 @@ def write_doc(args, rows, argv):
         "(`gpt2_small.onnx`, logits + presents), one GPT-2 decode step after "
         "127 tokens (`gpt2_small_with_past.onnx`), BERT-base over 128 "
         "tokens, ViT-B/16 at 224x224 batch 1, and one opus-mt-sized Marian "
-        "decoder step with 31 past tokens and 32 encoder positions. GFLOP "
+        "decoder step with 31 past tokens and 32 encoder positions; "
+        "`_bf16` rows are the same model compiled with `attnc "
+        "--precision=bf16` (ORT: the same fp32 model). GFLOP "
         "counts the projections, feed-forward, attention products (in full, "
         "causal or not) and the LM head / classifier; not softmax, "
         "normalization or activations.\n")

@@ -32,6 +32,34 @@
 using namespace mlir;
 using namespace attnc;
 
+/// The command-line names of the precisions, in enum order.
+static constexpr std::pair<Precision, const char *> kPrecisionNames[] = {
+    {Precision::F32, "fp32"},
+    {Precision::BF16, "bf16"},
+    {Precision::F16, "fp16"},
+};
+
+std::optional<Precision> attnc::parsePrecision(StringRef name) {
+  for (auto [precision, text] : kPrecisionNames)
+    if (name == text)
+      return precision;
+  return std::nullopt;
+}
+
+StringRef attnc::stringifyPrecision(Precision precision) {
+  for (auto [value, text] : kPrecisionNames)
+    if (value == precision)
+      return text;
+  llvm_unreachable("unknown precision");
+}
+
+std::string attnc::getPrecisionNames() {
+  std::string names;
+  for (auto [precision, text] : kPrecisionNames)
+    names += (names.empty() ? "" : ", ") + std::string(text);
+  return names;
+}
+
 void attnc::registerAttncDialects(DialectRegistry &registry) {
   registry.insert<attn::AttnDialect>();
   registerAllDialects(registry);
@@ -134,16 +162,6 @@ static unsigned oldestArch(const std::vector<std::string> &archs) {
       oldest = sm;
   }
   return oldest;
-}
-
-std::optional<Precision> attnc::parsePrecision(StringRef text) {
-  if (text == "fp32" || text == "f32")
-    return Precision::F32;
-  if (text == "fp16" || text == "f16")
-    return Precision::F16;
-  if (text == "bf16")
-    return Precision::BF16;
-  return std::nullopt;
 }
 
 std::vector<std::string> attnc::resolveGPUArchs(const GPUOptions &options) {
@@ -259,6 +277,12 @@ LogicalResult attnc::buildLLVMPipeline(OpPassManager &pm,
     PackWeightsOptions pack;
     pack.panelWidth = 2 * std::max<int64_t>(resolved.vectorBits / 32, 1);
     pm.addPass(createPackWeights(pack));
+  }
+  if (options.precision == Precision::BF16) {
+    // After packing, so that the panels are made (and stored) in bf16.
+    ConvertWeightPrecisionOptions precision;
+    precision.type = "bf16";
+    pm.addPass(createConvertWeightPrecision(precision));
   }
   ExternalizeWeightsOptions weights;
   weights.minElements = options.minWeightElements;

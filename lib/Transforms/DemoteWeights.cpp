@@ -4,6 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "WeightData.h"
+
 #include "attnc/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -20,51 +22,6 @@ namespace attnc {
 using namespace mlir;
 
 namespace {
-
-/// IEEE binary16 from binary32, round to nearest even; NaN stays NaN.
-uint16_t toHalf(uint32_t f) {
-  uint32_t sign = (f >> 16) & 0x8000u;
-  uint32_t abs = f & 0x7fffffffu;
-  if (abs >= 0x7f800000u) // inf or NaN
-    return sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0u);
-  if (abs >= 0x477ff000u) // rounds to >= 65520: overflow to inf
-    return sign | 0x7c00u;
-  if (abs < 0x38800000u) { // subnormal or zero in f16
-    if (abs < 0x33000000u) // below half the smallest subnormal
-      return sign;
-    uint32_t mant = (abs & 0x7fffffu) | 0x800000u;
-    int shift = 126 - int(abs >> 23); // 14..24
-    uint32_t half = mant >> shift;
-    uint32_t rest = mant & ((1u << shift) - 1), mid = 1u << (shift - 1);
-    if (rest > mid || (rest == mid && (half & 1u)))
-      ++half;
-    return sign | half;
-  }
-  uint32_t half = ((abs - 0x38000000u) >> 13);
-  uint32_t rest = abs & 0x1fffu;
-  if (rest > 0x1000u || (rest == 0x1000u && (half & 1u)))
-    ++half;
-  return sign | half;
-}
-
-/// bfloat16 from binary32, round to nearest even; NaN stays NaN.
-uint16_t toBF16(uint32_t f) {
-  if ((f & 0x7fffffffu) > 0x7f800000u)
-    return uint16_t((f >> 16) | 0x40u);
-  return uint16_t((f + 0x7fffu + ((f >> 16) & 1u)) >> 16);
-}
-
-ArrayRef<char> rawBytes(ElementsAttr attr) {
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
-      return blob->getData();
-    return {};
-  }
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
-    if (!dense.isSplat())
-      return dense.getRawData();
-  return {};
-}
 
 /// Whether every use of `value` is a linalg.generic input or a
 /// tensor.extract in a linalg.generic's body.
@@ -107,7 +64,7 @@ struct DemoteWeightsPass
       if (!type || !type.getElementType().isF32() ||
           type.getNumElements() < minElements || !onlyGenericReaders(op))
         return;
-      if (rawBytes(cast<ElementsAttr>(op.getValue())).empty())
+      if (attnc::getRawWeightBytes(cast<ElementsAttr>(op.getValue())).empty())
         return;
       candidates.push_back(op);
     });
@@ -118,7 +75,7 @@ struct DemoteWeightsPass
   void demote(arith::ConstantOp op, FloatType narrow) {
     auto type = cast<RankedTensorType>(op.getType());
     auto attr = cast<ElementsAttr>(op.getValue());
-    ArrayRef<char> bytes = rawBytes(attr);
+    ArrayRef<char> bytes = attnc::getRawWeightBytes(attr);
     int64_t n = type.getNumElements();
     AsmResourceBlob blob =
         HeapAsmResourceBlob::allocate(n * sizeof(uint16_t), /*align=*/64);
@@ -126,9 +83,9 @@ struct DemoteWeightsPass
         reinterpret_cast<uint16_t *>(blob.getMutableData().data());
     bool half = narrow.isF16();
     for (int64_t i = 0; i < n; ++i) {
-      uint32_t bits;
+      float bits;
       std::memcpy(&bits, bytes.data() + i * 4, 4);
-      dst[i] = half ? toHalf(bits) : toBF16(bits);
+      dst[i] = half ? attnc::roundToHalf(bits) : attnc::roundToBF16(bits);
     }
     std::string name = "weight";
     if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "WeightData.h"
 #include "attnc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
@@ -25,20 +26,6 @@ namespace attnc {
 using namespace mlir;
 
 namespace {
-
-/// The raw little-endian bytes of a constant's elements, or an empty array
-/// for attributes whose data is not one dense buffer (splats included).
-ArrayRef<char> rawBytes(ElementsAttr attr) {
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
-      return blob->getData();
-    return {};
-  }
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
-    if (!dense.isSplat())
-      return dense.getRawData();
-  return {};
-}
 
 /// A contraction that can read its weight packed: which operand is the
 /// weight, its constant data, whether it is stored [N, K], and the loops.
@@ -90,8 +77,8 @@ std::optional<PackCandidate> matchCandidate(linalg::GenericOp op,
     auto elements = dyn_cast<ElementsAttr>(value);
     auto type = dyn_cast<RankedTensorType>(operand->get().getType());
     if (!elements || !type || !type.hasStaticShape() ||
-        !type.getElementType().isF32() ||
-        type.getNumElements() < minElements || rawBytes(elements).empty())
+        !type.getElementType().isF32() || type.getNumElements() < minElements ||
+        attnc::getRawWeightBytes(elements).empty())
       return std::nullopt;
     return PackCandidate{i, elements, nk, n, k};
   }
@@ -120,7 +107,7 @@ ElementsAttr PackWeights::packWeight(const PackCandidate &c, int64_t k,
   if (ElementsAttr done = packed.lookup(key))
     return done;
   int64_t nr = panelWidth, nb = llvm::divideCeil(n, nr);
-  ArrayRef<char> bytes = rawBytes(c.weight);
+  ArrayRef<char> bytes = attnc::getRawWeightBytes(c.weight);
   const float *src = reinterpret_cast<const float *>(bytes.data());
   AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
       static_cast<size_t>(nb * k * nr) * sizeof(float), /*align=*/64);
@@ -242,10 +229,7 @@ void PackWeights::eraseConstant(arith::ConstantOp op) {
   auto it = constantCount.find(resource);
   if (it == constantCount.end() || --it->second != 0)
     return;
-  // No op refers to the data any more: free it now rather than when the
-  // context dies (after code generation).
-  if (auto *entry = resource.getRawHandle().getResource())
-    entry->setBlob(AsmResourceBlob());
+  attnc::releaseWeightData(resource);
 }
 
 void PackWeights::runOnOperation() {

@@ -21,12 +21,13 @@
 // CHECK: packed: "0x40000000000000000000803F0000004000004040000080400000A0400000C0400000E0400000A041
 // Each register tile streams one panel: a 1x8 row of it per K step. Rows
 // past the last full 6-row tile (dynamic M) are split off and run one at a
-// time, with their accumulator in registers across K too.
+// time over all three panels (independent accumulators, up to four
+// panels), with their accumulators in registers across K too.
 // CODEGEN-LABEL: func.func @padded
 // CODEGEN: scf.for {{.*}} -> (vector<6x8xf32>)
 // CODEGEN-COUNT-6: vector.fma {{.*}} : vector<8xf32>
-// CODEGEN: scf.for {{.*}} -> (vector<1x8xf32>)
-// CODEGEN: vector.fma {{.*}} : vector<8xf32>
+// CODEGEN: scf.for {{.*}} -> (vector<1x8xf32>, vector<1x8xf32>, vector<1x8xf32>)
+// CODEGEN-COUNT-3: vector.fma {{.*}} : vector<8xf32>
 func.func @padded(%a: tensor<?x3xf32>) -> tensor<?x20xf32> {
   %cst = arith.constant 0.0 : f32
   %c0 = arith.constant 0 : index

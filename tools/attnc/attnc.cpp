@@ -79,11 +79,6 @@ static cl::opt<std::string>
                       "fatbinary); default $ATTNC_CUDA_PATH, $CUDA_PATH, "
                       "/usr/local/cuda or PATH"),
              cl::cat(category));
-static cl::opt<std::string> precision(
-    "precision",
-    cl::desc("Weight storage: fp32 (default) or, with --target=cuda, fp16 "
-             "or bf16 (arithmetic and accumulation stay fp32)"),
-    cl::init("fp32"), cl::cat(category));
 static cl::opt<std::string>
     mcpu("mcpu", cl::desc("Target CPU (default: the host CPU, 'native')"),
          cl::cat(category));
@@ -102,6 +97,12 @@ static cl::opt<bool> packWeights(
     cl::desc("Store constant GEMM weights in the kernel's panel layout "
              "(--pack-weights=false keeps them as exported, for comparison)"),
     cl::init(true), cl::cat(category));
+static cl::opt<std::string> precision(
+    "precision",
+    cl::desc("Storage precision of the constant weights: fp32 (default), "
+             "bf16, or fp16 (--target=cuda only); rounded at compile time, "
+             "half the bytes; products and sums stay fp32"),
+    cl::value_desc("fp32|bf16|fp16"), cl::init("fp32"), cl::cat(category));
 static cl::opt<bool> fusionReport(
     "fusion-report",
     cl::desc("Print each fused op with the ONNX nodes it absorbed, totals, "
@@ -206,8 +207,14 @@ int main(int argc, char **argv) {
     output = std::string(path);
   }
 
-  // The target and CPU are checked before the (slow) import so that a typo
+  // Options and target are checked before the (slow) import so that a typo
   // fails at once.
+  std::optional<Precision> weightPrecision = parsePrecision(precision);
+  if (!weightPrecision) {
+    errs() << "attnc: error: unknown --precision '" << precision
+           << "' (expected one of: " << getPrecisionNames() << ")\n";
+    return 1;
+  }
   attnc::TargetOptions targetOptions;
   targetOptions.cpu = mcpu;
   targetOptions.features = mattr;
@@ -228,15 +235,9 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  std::optional<attnc::Precision> weightPrecision = parsePrecision(precision);
-  if (!weightPrecision) {
-    errs() << "attnc: error: unknown --precision '" << precision
-           << "' (expected fp32, fp16 or bf16)\n";
-    return 1;
-  }
-  if (!cuda && *weightPrecision != attnc::Precision::F32) {
-    errs() << "attnc: error: --precision=" << precision
-           << " is supported for --target=cuda only\n";
+  if (!cuda && *weightPrecision == attnc::Precision::F16) {
+    errs() << "attnc: error: --precision=fp16 is supported for "
+              "--target=cuda only (CPUs: bf16)\n";
     return 1;
   }
   FailureOr<std::string> triple =
@@ -295,11 +296,11 @@ int main(int argc, char **argv) {
   options.emit = emit;
   options.target = targetOptions;
   options.gpu.enabled = cuda;
-  options.precision = *weightPrecision;
   options.gpu.archs.assign(gpuArchs.begin(), gpuArchs.end());
   options.gpu.toolkit = cudaPath;
   options.fuse = fuse;
   options.packWeights = packWeights;
+  options.precision = *weightPrecision;
   options.fusionReport = fusionReport;
   options.headerPath = emitHeader;
   options.headerName = modelName;

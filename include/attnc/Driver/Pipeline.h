@@ -45,15 +45,28 @@ struct GPUOptions {
   std::string toolkit;
 };
 
-/// How weights are stored (--precision); the arithmetic stays f32.
-enum class Precision { F32, F16, BF16 };
+/// Storage precision of the constant GEMM weights (`attnc --precision`);
+/// computation and accumulation stay f32 either way.
+enum class Precision {
+  /// As exported.
+  F32,
+  /// Rounded to bf16 at compile time (attnc-convert-weight-precision;
+  /// attnc-demote-weights on the CUDA target).
+  BF16,
+  /// Rounded to IEEE half (attnc-demote-weights; CUDA target only).
+  F16,
+};
 
-/// Parses a --precision value ("fp32", "fp16", "bf16"); nullopt otherwise.
-std::optional<Precision> parsePrecision(llvm::StringRef text);
+/// The precision named `name` on the command line ("fp32", "bf16", "fp16"), or
+/// std::nullopt for an unknown name.
+std::optional<Precision> parsePrecision(llvm::StringRef name);
+/// The command-line name of `precision`.
+llvm::StringRef stringifyPrecision(Precision precision);
+/// Every command-line name, comma separated (for help and errors).
+std::string getPrecisionNames();
 
 struct CompileOptions {
   EmitKind emit = EmitKind::SharedObject;
-  Precision precision = Precision::F32;
   TargetOptions target;
   GPUOptions gpu;
   /// Threshold of attnc-externalize-weights.
@@ -67,6 +80,8 @@ struct CompileOptions {
   bool parallel = true;
   /// Pack constant GEMM weights into panels (attnc-pack-weights).
   bool packWeights = true;
+  /// Storage precision of the constant GEMM weights.
+  Precision precision = Precision::F32;
   /// Lower the parallel loops to OpenMP; when off they run serially on the
   /// calling thread (cross targets, which have no libomp to link).
   bool openmp = true;

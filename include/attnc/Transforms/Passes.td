@@ -82,6 +82,56 @@ def PackWeights : Pass<"attnc-pack-weights", "mlir::ModuleOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def ConvertWeightPrecision
+    : Pass<"attnc-convert-weight-precision", "mlir::ModuleOp"> {
+  let summary = "Stores constant GEMM weights in a narrower float type (bf16)";
+  let description = [{
+    A decode step reads every weight once per token, so its time is the
+    weights' bytes over the memory bandwidth. This pass rounds the constant
+    f32 weight of each contraction to `type` at compile time (round to
+    nearest even; NaN stays NaN, overflow becomes infinity) and stores the
+    rounded data instead, half the bytes for bf16. The contraction reads
+    the narrow weight and extends it to f32 (`arith.extf`) in its body, so
+    products and accumulation stay f32; `attnc-cpu-tile-and-vectorize`
+    extends whole vectors in the register tile (on x86 without AVX-512 BF16
+    a zero-extend and a shift per vector).
+
+    The weight of a contraction is an input that is an `arith.constant`
+    (f32, static shape, at least `min-elements` elements, dense data)
+    indexed only by the contraction's N and K loops: the `[K, N]`/`[N, K]`
+    weight of a linear layer, or its `[N/nr, K, nr]` panels after
+    `attnc-pack-weights`. Activations and attention products are not
+    touched. A weight used elsewhere too keeps its f32 constant for the
+    other users.
+
+    Before:
+    ```mlir
+    %w = arith.constant dense_resource<w> : tensor<64x48xf32>
+    %r = linalg.generic {(m, n, k): (m, k), (k, n) -> (m, n)} ins(%x, %w) outs(%acc) {
+    ^bb0(%a: f32, %b: f32, %c: f32):
+      ... arith.mulf %a, %b ...
+    }
+    ```
+    After (type = bf16):
+    ```mlir
+    %w = arith.constant dense_resource<w.bf16> : tensor<64x48xbf16>
+    %r = linalg.generic {(m, n, k): (m, k), (k, n) -> (m, n)} ins(%x, %w) outs(%acc) {
+    ^bb0(%a: f32, %b16: bf16, %c: f32):
+      %b = arith.extf %b16 : bf16 to f32
+      ... arith.mulf %a, %b ...
+    }
+    ```
+  }];
+  let options = [
+    Option<"type", "type", "std::string", /*default=*/"\"bf16\"",
+           "Storage type of the weights (bf16)">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"4096",
+           "Weights with fewer elements stay f32">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect"];
+}
+
 def EntryABI : Pass<"attnc-entry-abi", "mlir::ModuleOp"> {
   let summary = "Rewrites the model function into the destination-passing entry of the .so ABI";
   let description = [{
@@ -137,8 +187,12 @@ def CPUTileAndVectorize : Pass<"attnc-cpu-tile-and-vectorize",
       weights the N register loop steps over panels. Rows past the last
       full register tile (all rows when M = 1, as in decode) are split off
       into their own op and tiled one row at a time, so they are vector
-      code with the accumulator in registers too. Tile sizes are clamped to
-      static dims.
+      code with the accumulator in registers too; with packed weights a
+      row tile takes four panels, so that the decode GEMV has eight
+      independent FMA chains instead of two (leftover panels are peeled).
+      An input narrower than the accumulator (bf16 weights of
+      `attnc-convert-weight-precision`) is read as a vector of its type and
+      extended. Tile sizes are clamped to static dims.
     * Every other linalg op (elementwise, broadcast, transpose, reductions,
       fills) is tiled with an `scf.forall` over its outer parallel loops and
       its innermost loop by one vector (`vector-bits` / element bits).
