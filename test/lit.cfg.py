@@ -18,3 +18,24 @@ config.substitutions.append(("%attnc_src", config.attnc_src_root))
 # Linking aarch64 models needs Debian's cross libc (libc6-dev-arm64-cross).
 if os.path.exists("/usr/aarch64-linux-gnu/lib/libc.so"):
     config.available_features.add("aarch64-sysroot")
+
+# The CUDA target's tests that run ptxas/fatbinary (attnc-gpu-fatbin): the
+# toolkit where the pass looks for it ($ATTNC_CUDA_PATH, $CUDA_PATH,
+# /usr/local/cuda, then PATH).
+def _has_cuda_toolkit():
+    import shutil
+    roots = [os.environ.get(v) for v in ("ATTNC_CUDA_PATH", "CUDA_PATH")]
+    roots.append("/usr/local/cuda")
+    for root in filter(None, roots):
+        tools = [os.path.join(root, "bin", t) for t in ("ptxas", "fatbinary")]
+        if all(os.access(t, os.X_OK) for t in tools):
+            return True
+    return all(shutil.which(t) for t in ("ptxas", "fatbinary"))
+
+
+if _has_cuda_toolkit():
+    config.available_features.add("ptxas")
+# attnc-gpu-fatbin reads these; lit passes only what the config sets.
+for var in ("ATTNC_CUDA_PATH", "CUDA_PATH"):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]

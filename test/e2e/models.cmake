@@ -111,6 +111,10 @@ function(attnc_add_model_family script)
       set(will_fail WILL_FAIL)
     endif()
     set_property(DIRECTORY APPEND PROPERTY ATTNC_MODELS_TESTS ${test})
+    if(NOT xfail)
+      attnc_add_cuda_test(${graph} ${work}/${graph}.onnx ${work}/${graph}
+                          e2e.models.${id})
+    endif()
     # Cross-compiled for aarch64, run under qemu (cmake/CrossAarch64.cmake).
     attnc_add_aarch64_test(aarch64.models.${graph}.run ${will_fail}
       FIXTURES_REQUIRED e2e.models.${id}
@@ -205,6 +209,8 @@ function(attnc_add_ort_optimized id graph model_type)
   set_tests_properties(e2e.models.${graph}_ort.run PROPERTIES
     LABELS "e2e;models"
     FIXTURES_REQUIRED "e2e.models.${id};e2e.models.${graph}_ort" TIMEOUT 300)
+  attnc_add_cuda_test(${graph}_ort ${work}/${graph}_ort.onnx ${work}/${graph}
+                      "e2e.models.${id};e2e.models.${graph}_ort")
   attnc_add_aarch64_test(aarch64.models.${graph}_ort.run
     FIXTURES_REQUIRED e2e.models.${id} e2e.models.${graph}_ort
     COMMAND "${ATTNC_PYTHON}" ${_models_driver}

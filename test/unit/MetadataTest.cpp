@@ -181,6 +181,19 @@ const BadCase kBadCases[] = {
      "'compiler' takes exactly one value"},
     {"no outputs", "attnc-metadata 1\ninput x f32 1 2\n",
      "declares no outputs"},
+    {"device without archs",
+     "attnc-metadata 1\ndevice cuda\noutput y f32 1 2\n",
+     "line 2: 'device' expects 'device cuda <archs>'"},
+    {"unknown device",
+     "attnc-metadata 1\ndevice rocm gfx90a\noutput y f32 1 2\n",
+     "'device' expects 'device cuda <archs>'"},
+    {"device with extra field",
+     "attnc-metadata 1\ndevice cuda sm_80 sm_90\noutput y f32 1 2\n",
+     "'device' expects 'device cuda <archs>'"},
+    {"duplicate device",
+     "attnc-metadata 1\ndevice cuda sm_80\ndevice cuda sm_90\n"
+     "output y f32 1 2\n",
+     "line 3: duplicate 'device' line"},
     {"unbound output symbol",
      "attnc-metadata 1\ninput x f32 1 ?n\noutput y f32 1 ?m\n",
      "output 'y' dim 0 uses symbol 'm' that no input binds"},
@@ -214,6 +227,19 @@ TEST_F(MetadataTest, MalformedIsRejected) {
     EXPECT_STATUS_MSG(load(c.text, m), ATTNC_STATUS_INCOMPATIBLE, c.message);
     EXPECT_EQ(m, nullptr);
   }
+}
+
+// A well-formed `device cuda` line makes the model a GPU model, which must
+// export attnc_model_set_gpu (docs/abi.md); this CPU fixture does not.
+TEST_F(MetadataTest, DeviceLineNeedsGPUHooks) {
+  ModelPtr m;
+  EXPECT_STATUS_MSG(load("attnc-metadata 1\ndevice cuda sm_80,sm_90\n"
+                         "input x f32 1 2\noutput y f32 1 2\n",
+                         m),
+                    ATTNC_STATUS_INCOMPATIBLE,
+                    "declares a CUDA device but has no attnc_model_set_gpu "
+                    "symbol");
+  EXPECT_EQ(m, nullptr);
 }
 
 // Output dims may be computed from input symbols (KV-cache concat, reshape

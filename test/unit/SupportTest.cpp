@@ -16,12 +16,18 @@ namespace {
 
 TEST(StatusTest, EveryStatusHasADistinctString) {
   std::set<std::string> seen;
-  for (int s = ATTNC_STATUS_OK; s <= ATTNC_STATUS_INTERNAL; ++s) {
+  for (int s = ATTNC_STATUS_OK; s <= ATTNC_STATUS_DEVICE_ERROR; ++s) {
     const char *text = attnc_status_string(static_cast<attnc_status>(s));
     ASSERT_NE(text, nullptr);
+    EXPECT_STRNE(text, "unknown status") << s;
     EXPECT_TRUE(seen.insert(text).second) << text;
   }
   EXPECT_STREQ(attnc_status_string(ATTNC_STATUS_OK), "ok");
+  // The statuses of GPU models (CUDA target).
+  EXPECT_EQ(ATTNC_STATUS_NO_DEVICE, 10);
+  EXPECT_EQ(ATTNC_STATUS_DEVICE_ERROR, 11);
+  EXPECT_STREQ(attnc_status_string(ATTNC_STATUS_NO_DEVICE), "no usable GPU");
+  EXPECT_STREQ(attnc_status_string(ATTNC_STATUS_DEVICE_ERROR), "GPU error");
   EXPECT_STREQ(attnc_status_string(static_cast<attnc_status>(1234)),
                "unknown status");
 }

@@ -1,0 +1,8 @@
+// REQUIRES: ptxas
+// RUN: attnc-opt %s -split-input-file --attnc-gpu-fatbin="archs=sm_8x" --verify-diagnostics
+// RUN: attnc-opt %s -split-input-file --attnc-gpu-fatbin="archs=compute_80" --verify-diagnostics
+
+// expected-error @below {{want sm_XY}}
+module attributes {gpu.container_module} {
+  gpu.binary @attnc_kernels [#gpu.object<#nvvm.target<chip = "sm_80">, assembly = ".version 8.0\0A.target sm_80\0A.address_size 64\0A\0A.visible .entry k(.param .u64 p)\0A{\0A\09.reg .b64 %rd<2>;\0A\09ld.param.u64 %rd1, [p];\0A\09ret;\0A}\0A">]
+}
