@@ -214,6 +214,10 @@ namespace attnc::rt {
 class GPUModel {
 public:
   std::string path;
+  /// The library's attnc_model_set_gpu (identifies the mapped .so) and the
+  /// number of attnc_model handles on it.
+  void (*setGPU)(const void *const *, void *) = nullptr;
+  size_t refs = 0;
   std::mutex mutex;
   /// fatbin address -> loaded module (one per model in practice).
   std::unordered_map<const void *, CUmodule> modules;
@@ -245,6 +249,10 @@ public:
 namespace {
 
 thread_local GPUSession *currentSession = nullptr;
+
+/// The GPU state of every loaded GPU model library, by its set-GPU hook.
+std::mutex loadedMutex;
+std::unordered_map<const void *, GPUModel *> loadedModels;
 
 /// The session of the run on this thread; null outside a run (a model
 /// called directly, not through attnc_session_run).
@@ -429,9 +437,18 @@ attnc_status attnc::rt::createGPUModel(void (*setGPU)(const void *const *,
             "attnc_model_set_gpu symbol";
     return ATTNC_STATUS_INCOMPATIBLE;
   }
-  auto *model = new GPUModel();
-  model->path = path;
-  setGPU(kHookTable, model);
+  // Loading one .so twice maps it once (dlopen counts references), so both
+  // models share its hook table and context pointer: they share one state,
+  // freed with the last of them.
+  std::lock_guard<std::mutex> lock(loadedMutex);
+  GPUModel *&model = loadedModels[reinterpret_cast<const void *>(setGPU)];
+  if (!model) {
+    model = new GPUModel();
+    model->path = path;
+    model->setGPU = setGPU;
+    setGPU(kHookTable, model);
+  }
+  ++model->refs;
   out = model;
   return ATTNC_STATUS_OK;
 }
@@ -439,6 +456,12 @@ attnc_status attnc::rt::createGPUModel(void (*setGPU)(const void *const *,
 void attnc::rt::destroyGPUModel(GPUModel *model) {
   if (!model)
     return;
+  {
+    std::lock_guard<std::mutex> lock(loadedMutex);
+    if (--model->refs != 0)
+      return;
+    loadedModels.erase(reinterpret_cast<const void *>(model->setGPU));
+  }
   const Driver &d = driver();
   if (d.ok) {
     d.cuCtxSetCurrent(d.context);

@@ -27,8 +27,13 @@ namespace {
 /// Finds `tool` in the toolkit's bin folder (see the pass description).
 std::string findCudaTool(StringRef tool, StringRef toolkit) {
   SmallVector<std::string> roots;
-  if (!toolkit.empty())
-    roots.push_back(toolkit.str());
+  // A folder the user named is the only place looked at: falling back to
+  // another toolkit would hide a typo.
+  if (!toolkit.empty()) {
+    SmallString<256> path(toolkit);
+    llvm::sys::path::append(path, "bin", tool);
+    return llvm::sys::fs::can_execute(path) ? std::string(path) : "";
+  }
   for (const char *env : {"ATTNC_CUDA_PATH", "CUDA_PATH"})
     if (const char *v = std::getenv(env))
       roots.push_back(v);

@@ -195,6 +195,18 @@ struct GPUMapLoopsPass
           continue;
         }
       if (!touchesDeviceMemory(&op) || op.hasTrait<OpTrait::IsTerminator>()) {
+        // Scalar arithmetic on a value the open group loaded joins it (e.g.
+        // rank-0 tensor math between a load and a store).
+        bool usesGroup =
+            open && isPure(&op) && !op.hasTrait<OpTrait::IsTerminator>() &&
+            llvm::any_of(op.getOperands(), [&](Value v) {
+              Operation *def = v.getDefiningOp();
+              return def && llvm::is_contained(groups.back(), def);
+            });
+        if (usesGroup) {
+          groups.back().push_back(&op);
+          continue;
+        }
         open = false;
         continue;
       }

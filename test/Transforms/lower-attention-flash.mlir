@@ -1,0 +1,48 @@
+// RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-lower-attention-flash))' | FileCheck %s
+
+// One forall iteration per query row; one loop over the keys with the
+// running max, sum and a vector<Dv> accumulator; the causal mask is read
+// per score with broadcasting (its batch dims are 1).
+// CHECK-LABEL: func.func @causal
+// CHECK-NOT: attn.attention
+// CHECK: scf.forall (%[[B:.*]], %[[H:.*]], %[[I:.*]]) in
+// CHECK: %[[Q:.*]] = vector.transfer_read %{{.*}}[%[[B]], %[[H]], %[[I]], %{{.*}}]{{.*}} : tensor<?x4x?x8xf32>, vector<8xf32>
+// CHECK: scf.for %[[J:.*]] = {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (f32, f32, vector<8xf32>)
+// CHECK: vector.reduction <add>
+// CHECK: %[[MI:.*]] = arith.select %{{.*}}, %{{.*}}, %[[I]] : index
+// CHECK: %[[MJ:.*]] = arith.select %{{.*}}, %{{.*}}, %[[J]] : index
+// CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}, %[[MI]], %[[MJ]]] : tensor<1x1x?x?xi1>
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: vector.fma
+// CHECK: arith.divf {{.*}} : vector<8xf32>
+// CHECK: tensor.parallel_insert_slice
+func.func @causal(%q: tensor<?x4x?x8xf32>, %k: tensor<?x4x?x8xf32>, %v: tensor<?x4x?x8xf32>, %m: tensor<1x1x?x?xi1>) -> tensor<?x4x?x8xf32> {
+  %o = attn.attention %q, %k, %v keep %m {scale = 0.35355339 : f32, mask_fill = -3.40282347E+38 : f32}
+      : (tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>, tensor<1x1x?x?xi1>) -> tensor<?x4x?x8xf32>
+  return %o : tensor<?x4x?x8xf32>
+}
+
+// -----
+
+// Grouped-query attention reads kv head h / 2.
+// CHECK-LABEL: func.func @gqa
+// CHECK: scf.forall (%[[B:.*]], %[[H:.*]], %[[I:.*]]) in
+// CHECK: %[[KVH:.*]] = arith.divui %[[H]], %c2
+// CHECK: vector.transfer_read %{{.*}}[%[[B]], %[[KVH]], %{{.*}}, %{{.*}}]{{.*}} : tensor<?x2x?x8xf32>
+func.func @gqa(%q: tensor<?x4x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?x8xf32>) -> tensor<?x4x?x8xf32> {
+  %o = attn.attention %q, %k, %v {scale = 1.0 : f32}
+      : (tensor<?x4x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>) -> tensor<?x4x?x8xf32>
+  return %o : tensor<?x4x?x8xf32>
+}
+
+// -----
+
+// A dynamic head size keeps the reference expansion (done later).
+// CHECK-LABEL: func.func @dynamic_head
+// CHECK: attn.attention
+func.func @dynamic_head(%q: tensor<2x3x?xf32>, %k: tensor<2x5x?xf32>, %v: tensor<2x5x?xf32>) -> tensor<2x3x?xf32> {
+  %o = attn.attention %q, %k, %v {scale = 1.0 : f32}
+      : (tensor<2x3x?xf32>, tensor<2x5x?xf32>, tensor<2x5x?xf32>) -> tensor<2x3x?xf32>
+  return %o : tensor<2x3x?xf32>
+}
