@@ -67,6 +67,26 @@ void attnc::registerAttncDialects(DialectRegistry &registry) {
   registerAllToLLVMIRTranslations(registry);
 }
 
+// Bufferization, shared by the CPU and CUDA lowerings.
+#define ATTNC_BUFFERIZE_STAGES                                                 \
+  "canonicalize,"                                                              \
+  "cse,"                                                                       \
+  "eliminate-empty-tensors,"                                                   \
+  "one-shot-bufferize,"                                                        \
+  "canonicalize,"                                                              \
+  "buffer-deallocation-pipeline,"                                              \
+  "convert-bufferization-to-memref,"                                           \
+  "scf-forall-to-parallel,"                                                    \
+  "attnc-lower-strided-copies,"
+
+/// Replaces the first `{key}` placeholder of a pipeline text.
+static void replacePlaceholder(std::string &text, StringRef key,
+                               StringRef value) {
+  size_t pos = text.find(key.str());
+  if (pos != std::string::npos)
+    text.replace(pos, key.size(), value.str());
+}
+
 // The lowering below linalg is a textual pipeline so that `attnc-opt
 // --attnc-lower-to-llvm` and the docs show exactly what the compiler runs.
 // `{codegen}` is replaced by the options of attnc-cpu-tile-and-vectorize,
@@ -74,15 +94,7 @@ void attnc::registerAttncDialects(DialectRegistry &registry) {
 // CompileOptions.
 static const char *const kLLVMLowering =
     "func.func(attnc-cpu-tile-and-vectorize{codegen}),"
-    "canonicalize,"
-    "cse,"
-    "eliminate-empty-tensors,"
-    "one-shot-bufferize,"
-    "canonicalize,"
-    "buffer-deallocation-pipeline,"
-    "convert-bufferization-to-memref,"
-    "scf-forall-to-parallel,"
-    "attnc-lower-strided-copies,"
+    ATTNC_BUFFERIZE_STAGES
     "convert-linalg-to-loops,"
     "{omp}"
     "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction}),"
@@ -109,15 +121,7 @@ static const char *const kLLVMLowering =
 // attnc runtime (docs/abi.md). `{chip}`, `{ptx}`, `{archs}` and `{toolkit}`
 // come from GPUOptions.
 static const char *const kCUDALowering =
-    "canonicalize,"
-    "cse,"
-    "eliminate-empty-tensors,"
-    "one-shot-bufferize,"
-    "canonicalize,"
-    "buffer-deallocation-pipeline,"
-    "convert-bufferization-to-memref,"
-    "scf-forall-to-parallel,"
-    "attnc-lower-strided-copies,"
+    ATTNC_BUFFERIZE_STAGES
     "convert-linalg-to-parallel-loops,"
     "canonicalize,"
     "attnc-gpu-device-buffers,"
@@ -175,9 +179,7 @@ static std::string cudaLoweringPipeline(const CompileOptions &options) {
   unsigned sm = oldestArch(archs);
   std::string text = kCUDALowering;
   auto replace = [&](StringRef key, StringRef value) {
-    size_t pos = text.find(key.str());
-    if (pos != std::string::npos)
-      text.replace(pos, key.size(), value.str());
+    replacePlaceholder(text, key, value);
   };
   replace("{chip}", "sm_" + std::to_string(sm));
   // PTX ISA 8.0 (CUDA 12.0) covers sm_50..sm_90; Blackwell needs 8.6.
@@ -220,9 +222,7 @@ static std::string llvmLoweringPipeline(const CompileOptions &options) {
                         "}";
   std::string text = kLLVMLowering;
   auto replace = [&](StringRef key, StringRef value) {
-    size_t pos = text.find(key.str());
-    if (pos != std::string::npos)
-      text.replace(pos, key.size(), value.str());
+    replacePlaceholder(text, key, value);
   };
   replace("{codegen}", codegen);
   bool openmp = options.parallel && options.openmp;
