@@ -79,6 +79,16 @@ void attnc::registerAttncDialects(DialectRegistry &registry) {
   "scf-forall-to-parallel,"                                                    \
   "attnc-lower-strided-copies,"
 
+// The conversions to the LLVM dialect, shared likewise.
+#define ATTNC_TO_LLVM_STAGES                                                   \
+  "finalize-memref-to-llvm,"                                                   \
+  "convert-math-to-llvm,"                                                      \
+  "convert-arith-to-llvm,"                                                     \
+  "convert-index-to-llvm,"                                                     \
+  "convert-func-to-llvm,"                                                      \
+  "convert-cf-to-llvm,"                                                        \
+  "convert-ub-to-llvm,"
+
 /// Replaces the first `{key}` placeholder of a pipeline text.
 static void replacePlaceholder(std::string &text, StringRef key,
                                StringRef value) {
@@ -104,13 +114,7 @@ static const char *const kLLVMLowering =
     "convert-scf-to-cf,"
     "convert-vector-to-llvm{vector-contract-lowering=outerproduct "
     "reassociate-fp-reductions=true},"
-    "finalize-memref-to-llvm,"
-    "convert-math-to-llvm,"
-    "convert-arith-to-llvm,"
-    "convert-index-to-llvm,"
-    "convert-func-to-llvm,"
-    "convert-cf-to-llvm,"
-    "convert-ub-to-llvm,"
+    ATTNC_TO_LLVM_STAGES
     "{omp-llvm}"
     "reconcile-unrealized-casts";
 
@@ -143,13 +147,7 @@ static const char *const kCUDALowering =
     "lower-affine,"
     "convert-scf-to-cf,"
     "gpu-to-llvm,"
-    "finalize-memref-to-llvm,"
-    "convert-math-to-llvm,"
-    "convert-arith-to-llvm,"
-    "convert-index-to-llvm,"
-    "convert-func-to-llvm,"
-    "convert-cf-to-llvm,"
-    "convert-ub-to-llvm,"
+    ATTNC_TO_LLVM_STAGES
     "reconcile-unrealized-casts,"
     "attnc-gpu-constants-to-device,"
     "gpu-module-to-binary{format=isa},"
@@ -158,13 +156,10 @@ static const char *const kCUDALowering =
 /// The oldest of `archs` (sm_XY), which the PTX is generated for.
 static unsigned oldestArch(const std::vector<std::string> &archs) {
   unsigned oldest = 0;
-  for (const std::string &arch : archs) {
-    unsigned sm = 0;
-    if (StringRef(arch).starts_with("sm_") &&
-        !StringRef(arch).drop_front(3).getAsInteger(10, sm) &&
-        (oldest == 0 || sm < oldest))
-      oldest = sm;
-  }
+  for (const std::string &arch : archs)
+    if (std::optional<unsigned> sm = parseGPUArch(arch))
+      if (oldest == 0 || *sm < oldest)
+        oldest = *sm;
   return oldest;
 }
 

@@ -90,9 +90,7 @@ struct GPUFatbinPass : public attnc::impl::GPUFatbinBase<GPUFatbinPass> {
     if (archList.empty())
       archList = {"sm_80", "sm_90"};
     for (const std::string &arch : archList) {
-      unsigned sm = 0;
-      if (!StringRef(arch).starts_with("sm_") ||
-          StringRef(arch).drop_front(3).getAsInteger(10, sm)) {
+      if (!attnc::parseGPUArch(arch)) {
         module.emitError("bad GPU architecture '") << arch << "' (want sm_XY)";
         return signalPassFailure();
       }
@@ -132,7 +130,7 @@ struct GPUFatbinPass : public attnc::impl::GPUFatbinBase<GPUFatbinPass> {
     }
     unsigned ptxSm = 0;
     if (auto target = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget()))
-      (void)StringRef(target.getChip()).drop_front(3).getAsInteger(10, ptxSm);
+      ptxSm = attnc::parseGPUArch(target.getChip()).value_or(0);
     std::vector<std::string> fatArgs = {fatbinary.str(), "-64",
                                         "--create=" + path(".fatbin")};
     std::string error;

@@ -12,6 +12,7 @@
 #include "attnc/Driver/Pipeline.h"
 #include "attnc/Driver/Progress.h"
 #include "attnc/Import/OnnxImporter.h"
+#include "attnc/Transforms/Passes.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -227,9 +228,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   for (const std::string &arch : gpuArchs) {
-    unsigned sm = 0;
-    if (!StringRef(arch).starts_with("sm_") ||
-        StringRef(arch).drop_front(3).getAsInteger(10, sm) || sm < 50) {
+    std::optional<unsigned> sm = attnc::parseGPUArch(arch);
+    if (!sm || *sm < 50) {
       errs() << "attnc: error: bad --gpu-arch '" << arch
              << "' (expected sm_XY with XY >= 50, e.g. sm_80,sm_90)\n";
       return 1;

@@ -22,6 +22,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include <optional>
+
 namespace attnc {
 
 #define GEN_PASS_DECL
@@ -31,6 +33,15 @@ namespace attnc {
 #include "attnc/Transforms/Passes.h.inc"
 
 /// Name of the module attribute holding the ABI metadata text.
+/// The number XY of a GPU architecture name `sm_XY`, or nullopt for any
+/// other text (--gpu-arch, attnc-gpu-fatbin).
+inline std::optional<unsigned> parseGPUArch(llvm::StringRef arch) {
+  unsigned sm = 0;
+  if (!arch.consume_front("sm_") || arch.getAsInteger(10, sm))
+    return std::nullopt;
+  return sm;
+}
+
 constexpr llvm::StringLiteral kMetadataAttrName = "attnc.metadata";
 /// Name of the module attribute mapping weight symbols to their data.
 constexpr llvm::StringLiteral kWeightsAttrName = "attnc.weights";
