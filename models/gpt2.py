@@ -59,13 +59,45 @@ def attention_mask(batch, length):
     return mask
 
 
-def build(config, seed):
+def make_compressible(model, seed, period=16):
+    """Overwrites the weights with row-periodic random values.
+
+    Every matrix W[K, N] becomes W[i, :] = R[i % period, :] (R random with
+    the model's init scale), and the token embedding (tied to the LM head)
+    the sum of two such patterns with periods 16 and 19, so that no two
+    tokens closer than 16 * 19 share logits. Shapes, graph and compute are GPT-2's;
+    the compiled .so compresses to about 1% of its size (xz -9), which is
+    how a 355M-parameter model is shipped to a GPU machine that can only
+    receive 64 MiB (docs/performance.md). Biases and LayerNorms stay random.
+    """
+    torch = common.import_torch()
+    gen = torch.Generator().manual_seed(seed + 7)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if param.dim() != 2:
+                continue
+            rows, cols = param.shape
+            std = float(param.std()) or 0.02
+
+            def pattern(p):
+                r = torch.randn(p, cols, generator=gen) * std
+                return r.repeat((rows + p - 1) // p, 1)[:rows]
+
+            if name.endswith("wte.weight"):
+                param.copy_((pattern(period) + pattern(period + 3)) / 2 ** 0.5)
+            else:
+                param.copy_(pattern(period))
+
+
+def build(config, seed, compressible=False):
     torch = common.import_torch()
     transformers = common.import_transformers()
     cfg = transformers.GPT2Config(**CONFIGS[config], resid_pdrop=0.0,
                                   embd_pdrop=0.0, attn_pdrop=0.0)
     common.seed_everything(seed)
     model = transformers.GPT2LMHeadModel(cfg).eval()
+    if compressible:
+        make_compressible(model, seed)
 
     class Full(torch.nn.Module):
         def __init__(self, lm, present):
@@ -105,9 +137,14 @@ def main(argv=None):
     parser = common.family_arg_parser(__doc__.split("\n\n")[0], CONFIGS)
     parser.add_argument("--no-present", action="store_true",
                         help="full-sequence graph outputs only logits")
+    parser.add_argument("--compressible-weights", action="store_true",
+                        help="row-periodic random weights (see "
+                             "make_compressible); for shipping a compiled "
+                             "full-size model to a remote machine")
     args = parser.parse_args(argv)
     torch = common.import_torch()
-    cfg, model, Full, WithPast = build(args.config, args.seed)
+    cfg, model, Full, WithPast = build(args.config, args.seed,
+                                       args.compressible_weights)
     rng = np.random.default_rng(args.seed + 1)
     n = cfg.n_layer
     ok = True

@@ -123,9 +123,10 @@ static const char *const kLLVMLowering =
 // to NVVM, PTX through LLVM's NVPTX backend, then a fatbin), the host code
 // as calls of the GPU runtime functions the model's thunks forward to the
 // attnc runtime (docs/abi.md). `{chip}`, `{ptx}`, `{archs}` and `{toolkit}`
-// come from GPUOptions.
+// come from GPUOptions, `{min-rows}` too.
 static const char *const kCUDALowering =
     ATTNC_BUFFERIZE_STAGES
+    "func.func(attnc-gpu-tile-contractions{min-rows={min-rows}}),"
     "convert-linalg-to-parallel-loops,"
     "canonicalize,"
     "attnc-gpu-device-buffers,"
@@ -176,6 +177,7 @@ static std::string cudaLoweringPipeline(const CompileOptions &options) {
   auto replace = [&](StringRef key, StringRef value) {
     replacePlaceholder(text, key, value);
   };
+  replace("{min-rows}", std::to_string(options.gpu.tileMinRows));
   replace("{chip}", "sm_" + std::to_string(sm));
   // PTX ISA 8.0 (CUDA 12.0) covers sm_50..sm_90; Blackwell needs 8.6.
   replace("{ptx}", sm >= 100 ? "ptx86" : "ptx80");

@@ -74,6 +74,12 @@ static cl::list<std::string>
              cl::desc("With --target=cuda: GPU architectures to build SASS "
                       "for (default sm_80,sm_90)"),
              cl::CommaSeparated, cl::cat(category));
+static cl::opt<int64_t> gpuTileMinRows(
+    "gpu-tile-min-rows",
+    cl::desc("With --target=cuda: fewest rows (batch x tokens) for which a "
+             "GEMM runs as the shared-memory tiled kernel (default 16); "
+             "fewer run one thread per output"),
+    cl::init(16), cl::cat(category));
 static cl::opt<std::string>
     cudaPath("cuda-path",
              cl::desc("With --target=cuda: the CUDA toolkit folder (ptxas, "
@@ -223,8 +229,14 @@ int main(int argc, char **argv) {
   std::string targetError;
   // --target=cuda: the host code is compiled for the host.
   bool cuda = mtriple == "cuda" || mtriple == "nvptx64-nvidia-cuda";
-  if (!cuda && (!gpuArchs.empty() || !cudaPath.empty())) {
-    errs() << "attnc: error: --gpu-arch and --cuda-path need --target=cuda\n";
+  if (!cuda && (!gpuArchs.empty() || !cudaPath.empty() ||
+                gpuTileMinRows.getNumOccurrences())) {
+    errs() << "attnc: error: --gpu-arch, --gpu-tile-min-rows and --cuda-path "
+              "need --target=cuda\n";
+    return 1;
+  }
+  if (gpuTileMinRows < 1) {
+    errs() << "attnc: error: --gpu-tile-min-rows must be at least 1\n";
     return 1;
   }
   for (const std::string &arch : gpuArchs) {
@@ -298,6 +310,7 @@ int main(int argc, char **argv) {
   options.gpu.enabled = cuda;
   options.gpu.archs.assign(gpuArchs.begin(), gpuArchs.end());
   options.gpu.toolkit = cudaPath;
+  options.gpu.tileMinRows = gpuTileMinRows;
   options.fuse = fuse;
   options.packWeights = packWeights;
   options.precision = *weightPrecision;

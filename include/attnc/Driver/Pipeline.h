@@ -43,6 +43,9 @@ struct GPUOptions {
   std::vector<std::string> archs;
   /// CUDA toolkit folder for ptxas/fatbinary; empty: searched.
   std::string toolkit;
+  /// Fewest GEMM rows for the shared-memory tiled kernel
+  /// (attnc-gpu-tile-contractions); fewer run one thread per output.
+  int64_t tileMinRows = 16;
 };
 
 /// Storage precision of the constant GEMM weights (`attnc --precision`);

@@ -394,6 +394,88 @@ def GPUDeviceBuffers : Pass<"attnc-gpu-device-buffers", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::gpu::GPUDialect"];
 }
 
+def GPUTileContractions : Pass<"attnc-gpu-tile-contractions",
+                                "mlir::func::FuncOp"> {
+  let summary = "Block-tiled, shared-memory GEMM kernels for contractions";
+  let description = [{
+    CUDA target, on bufferized linalg (before
+    `convert-linalg-to-parallel-loops`). Every `linalg.generic` that is a
+    contraction `C[b.., m, n] += A[b.., m, k] * B[b.., k, n]` (one reduction
+    loop; the body `out + x * y`, where x and y may be `arith.extf` of fp16
+    or bf16 weights; any transposition of the operands; batch loops shared
+    by all three operands) becomes its own `gpu.launch`:
+
+    * one block of 16 x 16 threads per `tile-m` x `tile-n` tile of C
+      (grid x over columns, y over rows, z over the batch);
+    * per K step of `tile-k`, all threads of the block copy the A and B
+      tiles into shared memory (workgroup attributions, one padding column
+      against bank conflicts), zero-filled outside the operands, with
+      neighbouring threads reading neighbouring elements of each operand's
+      innermost dimension (coalesced);
+    * between two `gpu.barrier`s every thread accumulates its
+      (tile-m / 16) x (tile-n / 16) elements of C in registers, reading
+      each shared element once per row or column; the linalg body is cloned
+      for each product, so the weights' extension and the accumulation type
+      stay the op's own;
+    * C is read as the initial accumulator (the op's `out + ...` semantics)
+      and written once.
+
+    With fewer than `min-rows` rows (decode: one row per sequence) most of a
+    row tile would idle and the weights, each read once, are the whole cost.
+    An `scf.if` on the row count then runs a split-K launch instead: one
+    block of 32 x 8 threads per row of C and group of columns, the K loop
+    interleaved over the block's threads so that every warp reads 32
+    neighbouring elements of B (lanes over columns for B[K, N], over K for
+    a transposed B[N, K] such as a tied LM head), the partial sums added
+    through shared memory by one thread per column. Empty launches are
+    skipped; the linalg op is erased.
+
+    Before:
+    ```mlir
+    linalg.generic {iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : memref<?x64xf32>, memref<64x192xf32>)
+        outs(%c : memref<?x192xf32>) { mulf, addf }
+    ```
+    After:
+    ```mlir
+    scf.if %many_rows {
+      gpu.launch blocks(...) in (%gx = %col_tiles, %gy = %row_tiles, ...)
+                 threads(...) in (%tx = %c16, %ty = %c16, ...)
+                 workgroup(%ta : memref<16x33xf32, #gpu.address_space<workgroup>>,
+                           %tb : memref<16x65xf32, #gpu.address_space<workgroup>>) {
+        %acc = scf.for %step ... iter_args(...) {
+          // stage A, B tiles; gpu.barrier; 16 x (rows x cols) products;
+          // gpu.barrier
+        }
+        // store C
+      }
+    } else {
+      scf.if %non_empty {
+        gpu.launch blocks(...) in (%gx = %col_groups, %gy = %rows, ...)
+                   threads(...) in (%lane = %c32, %warp = %c8, ...)
+                   workgroup(%p : memref<8x32xf32, #gpu.address_space<workgroup>>) {
+          // partial sum over k = warp, warp + 8, ...; store to %p;
+          // gpu.barrier; warp 0 adds the 8 partials to C
+        }
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"32",
+           "Rows of C per thread block (a multiple of 16)">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"64",
+           "Columns of C per thread block (a multiple of 16)">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"16",
+           "Depth of the A and B tiles staged in shared memory per step">,
+    Option<"minRows", "min-rows", "int64_t", /*default=*/"16",
+           "Fewest rows of C for which the tiled kernel is used">
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def GPUMapLoops : Pass<"attnc-gpu-map-loops", "mlir::func::FuncOp"> {
   let summary = "Turns the host's parallel loops into GPU kernel launches";
   let description = [{
