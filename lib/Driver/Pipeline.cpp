@@ -127,6 +127,7 @@ static const char *const kLLVMLowering =
 static const char *const kCUDALowering =
     ATTNC_BUFFERIZE_STAGES
     "func.func(attnc-gpu-tile-contractions{min-rows={min-rows}}),"
+    "func.func(attnc-gpu-row-reductions),"
     "convert-linalg-to-parallel-loops,"
     "canonicalize,"
     "attnc-gpu-device-buffers,"

@@ -394,6 +394,53 @@ def GPUDeviceBuffers : Pass<"attnc-gpu-device-buffers", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::gpu::GPUDialect"];
 }
 
+def GPURowReductions : Pass<"attnc-gpu-row-reductions", "mlir::func::FuncOp"> {
+  let summary = "One warp per output element of a reduction, with shuffles";
+  let description = [{
+    CUDA target, on bufferized linalg after attnc-gpu-tile-contractions.
+    Every `linalg.generic` with one reduction loop whose body ends in
+    `combiner(out, x)` (`arith.addf`, `mulf`, `maximumf`, `minimumf`,
+    `maxnumf`, `minnumf`, with the output block argument used only there)
+    becomes one `gpu.launch` with a warp per output element ("row"): blocks
+    of 32 x 8 threads, lane `l` folds elements `l, l + 32, ...` of its row
+    (everything in the body but the combiner, evaluated per element) from
+    the combiner's neutral element, five `gpu.shuffle xor` steps combine the
+    32 lanes, and lane 0 combines the total with the output's initial value
+    and stores it. The rows are the parallel loops, delinearized row-major;
+    an empty launch is skipped.
+
+    This is what LayerNorm's mean and variance, RMSNorm's sum of squares
+    and other row reductions lower to: without it attnc-gpu-map-loops gives
+    each row one thread that reads the whole row alone.
+
+    Before:
+    ```mlir
+    linalg.generic {iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%x : memref<?x?x64xf32>) outs(%sum : memref<?x?xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %s = arith.addf %out, %in : f32
+      linalg.yield %s : f32
+    }
+    ```
+    After:
+    ```mlir
+    scf.if %non_empty {
+      gpu.launch blocks(...) in (%g = %row_groups, ...)
+                 threads(%lane, %warp, %z) in (%c32, %c8, %c1) {
+        scf.if %row_inside {
+          %p = scf.for %k = %lane to %c64 step %c32 iter_args(%a = %zero) ...
+          // 5 x (gpu.shuffle xor + addf); lane 0: load, addf, store
+        }
+        gpu.terminator
+      }
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def GPUTileContractions : Pass<"attnc-gpu-tile-contractions",
                                 "mlir::func::FuncOp"> {
   let summary = "Block-tiled, shared-memory GEMM kernels for contractions";
