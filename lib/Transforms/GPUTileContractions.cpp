@@ -113,6 +113,63 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   return c;
 }
 
+/// The buffer `value` is a view of (through reshapes, subviews, casts).
+Value rootBuffer(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      break;
+    value = view.getViewSource();
+  }
+  return value;
+}
+
+/// The element-wise op right after contraction `op` that reads its result
+/// C (bias, activation, residual add, scaling): it is applied to each
+/// accumulator before the store, saving a launch and a pass over C.
+/// Returns the op and the operand number of C in it. C must be read by
+/// nothing but `op`, the epilogue and ops before `op` (its initialization),
+/// and the epilogue must not write a buffer the contraction reads.
+std::optional<std::pair<linalg::GenericOp, unsigned>>
+matchEpilogue(linalg::GenericOp op) {
+  Value c = op.getDpsInits()[0];
+  auto epilogue = dyn_cast_or_null<linalg::GenericOp>(op->getNextNode());
+  if (!epilogue || !epilogue.hasPureBufferSemantics() ||
+      epilogue.getNumDpsInits() != 1 || epilogue.getNumReductionLoops() != 0 ||
+      epilogue.getNumLoops() != cast<MemRefType>(c.getType()).getRank())
+    return std::nullopt;
+  std::optional<unsigned> cOperand;
+  for (OpOperand *input : epilogue.getDpsInputOperands()) {
+    if (input->get() != c)
+      continue;
+    if (cOperand)
+      return std::nullopt;
+    cOperand = input->getOperandNumber();
+  }
+  if (!cOperand ||
+      !epilogue.getMatchingIndexingMap(&epilogue->getOpOperand(*cOperand))
+           .isIdentity())
+    return std::nullopt;
+  for (AffineMap map : epilogue.getIndexingMapsArray())
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
+      return std::nullopt;
+  Block &body = epilogue.getRegion().front();
+  if (!body.getArguments().back().use_empty())
+    return std::nullopt;
+  for (Operation *user : c.getUsers()) {
+    if (user == op || user == epilogue || isa<memref::DeallocOp>(user))
+      continue;
+    if (user->getNumResults() != 0 || user->getBlock() != op->getBlock() ||
+        !user->isBeforeInBlock(op))
+      return std::nullopt;
+  }
+  Value written = rootBuffer(epilogue.getDpsInits()[0]);
+  for (Value input : op.getDpsInputs())
+    if (rootBuffer(input) == written)
+      return std::nullopt;
+  return std::make_pair(epilogue, *cOperand);
+}
+
 struct GPUTileContractionsPass
     : public attnc::impl::GPUTileContractionsBase<GPUTileContractionsPass> {
   using Base::Base;
@@ -143,6 +200,7 @@ struct GPUTileContractionsPass
   /// { split-K launch }`: with few rows (decode) most of a row tile would
   /// idle, and the weights, read once, are the whole cost.
   void tile(linalg::GenericOp op, const Contraction &c) {
+    epilogue = matchEpilogue(op);
     OpBuilder b(op);
     Location loc = op.getLoc();
     auto cst = [&](OpBuilder &builder, int64_t v) -> Value {
@@ -324,12 +382,55 @@ struct GPUTileContractionsPass
         OpBuilder then = OpBuilder::atBlockBegin(guard.thenBlock());
         dims[c.m] = myRows[i];
         dims[c.n] = myCols[j];
-        memref::StoreOp::create(then, loc, kLoop.getResult(e), out,
-                                indices(maps[2]));
+        storeResult(then, loc, op, kLoop.getResult(e), dims);
       }
     gpu::TerminatorOp::create(b, loc);
+    if (epilogue)
+      epilogue->first.erase();
     op.erase();
   }
+
+  /// Stores the finished element `acc` of C at loop indices `dims`, or,
+  /// with an epilogue, applies it (its other inputs read at the same
+  /// element) and stores its result instead.
+  void storeResult(OpBuilder &b, Location loc, linalg::GenericOp op,
+                   Value acc, const DenseMap<unsigned, Value> &dims) {
+    AffineMap outMap = op.getIndexingMapsArray()[2];
+    if (!epilogue) {
+      memref::StoreOp::create(b, loc, acc, op.getDpsInits()[0],
+                              mapIndices(outMap, dims));
+      return;
+    }
+    auto [post, cOperand] = *epilogue;
+    // The epilogue's loop i walks dimension i of C, which the contraction
+    // indexes with its loop outMap(i).
+    DenseMap<unsigned, Value> postDims;
+    for (unsigned i = 0; i < outMap.getNumResults(); ++i)
+      postDims[i] = dims.lookup(outMap.getDimPosition(i));
+    SmallVector<AffineMap> maps = post.getIndexingMapsArray();
+    Block &body = post.getRegion().front();
+    IRMapping mapping;
+    for (OpOperand *input : post.getDpsInputOperands()) {
+      unsigned n = input->getOperandNumber();
+      mapping.map(body.getArgument(n),
+                  n == cOperand
+                      ? acc
+                      : memref::LoadOp::create(b, loc, input->get(),
+                                               mapIndices(maps[n], postDims))
+                            .getResult());
+    }
+    for (Operation &bodyOp : body.without_terminator())
+      b.clone(bodyOp, mapping);
+    Value result = mapping.lookup(body.getTerminator()->getOperand(0));
+    OpOperand *init = post.getDpsInitOperand(0);
+    memref::StoreOp::create(
+        b, loc, result, init->get(),
+        mapIndices(maps[init->getOperandNumber()], postDims));
+  }
+
+  /// The element-wise op applied before the store, and the operand number
+  /// of C in it, for the contraction being rewritten.
+  std::optional<std::pair<linalg::GenericOp, unsigned>> epilogue;
 
   /// The batch loops' indices (row-major) of the linearized block index
   /// `linear`, keyed by loop dimension.
@@ -464,7 +565,7 @@ struct GPUTileContractionsPass
                                  Value(arith::AddFOp::create(lb, loc, acc[0],
                                                              v)));
           });
-      memref::StoreOp::create(fb, loc, sum.getResult(0), out, cIdx);
+      storeResult(fb, loc, op, sum.getResult(0), dims);
     }
     gpu::TerminatorOp::create(b, loc);
   }

@@ -160,3 +160,98 @@ func.func @not_contractions(%a: memref<?x64xf32>, %b: memref<64x192xf32>, %c: me
   }
   return
 }
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+#col = affine_map<(m, n) -> (n)>
+
+// The element-wise op right after the GEMM (bias + GELU-like tanh) runs on
+// each finished accumulator inside both kernels and stores into its own
+// output; it and its pass over C are gone.
+// CHECK-LABEL: func.func @epilogue
+// CHECK-SAME: (%[[A:.*]]: memref<?x64xf32>, %[[B:.*]]: memref<64x192xf32>, %[[BIAS:.*]]: memref<192xf32>, %[[C:.*]]: memref<?x192xf32>, %[[D:.*]]: memref<?x192xf32>)
+// CHECK: gpu.launch
+// CHECK: gpu.barrier
+// CHECK: %[[BV:.*]] = memref.load %[[BIAS]][%{{.*}}] : memref<192xf32>
+// CHECK: %[[S:.*]] = arith.addf %{{.*}}, %[[BV]] : f32
+// CHECK: %[[T:.*]] = math.tanh %[[S]] : f32
+// CHECK: memref.store %[[T]], %[[D]][%{{.*}}, %{{.*}}] : memref<?x192xf32>
+// CHECK-NOT: memref.store %{{.*}}, %[[C]]
+// CHECK: } else {
+// CHECK: gpu.launch
+// CHECK: memref.load %[[C]]
+// CHECK: memref.load %[[BIAS]]
+// CHECK: math.tanh
+// CHECK: memref.store %{{.*}}, %[[D]]
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @epilogue(%a: memref<?x64xf32>, %b: memref<64x192xf32>, %bias: memref<192xf32>, %c: memref<?x192xf32>, %d: memref<?x192xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<?x64xf32>, memref<64x192xf32>) outs(%c : memref<?x192xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%c, %bias : memref<?x192xf32>, memref<192xf32>) outs(%d : memref<?x192xf32>) {
+  ^bb0(%x: f32, %y: f32, %out: f32):
+    %s = arith.addf %x, %y : f32
+    %t = math.tanh %s : f32
+    linalg.yield %t : f32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+
+// Not fused: C is read again after the element-wise op, and an epilogue
+// writing the GEMM's own input (A) would race with the blocks still
+// reading it.
+// CHECK-LABEL: func.func @no_epilogue
+// CHECK: gpu.launch
+// CHECK: memref.store %{{.*}}, %[[C:.*]][%{{.*}}, %{{.*}}] : memref<?x64xf32>
+// CHECK: linalg.generic
+// CHECK: linalg.copy
+// CHECK: gpu.launch
+// CHECK: linalg.generic
+// CHECK-SAME: outs(%{{.*}} : memref<?x64xf32>)
+func.func @no_epilogue(%a: memref<?x64xf32>, %b: memref<64x64xf32>, %c: memref<?x64xf32>, %d: memref<?x64xf32>, %e: memref<?x64xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<?x64xf32>, memref<64x64xf32>) outs(%c : memref<?x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<?x64xf32>) outs(%d : memref<?x64xf32>) {
+  ^bb0(%x: f32, %out: f32):
+    %t = math.tanh %x : f32
+    linalg.yield %t : f32
+  }
+  linalg.copy ins(%c : memref<?x64xf32>) outs(%e : memref<?x64xf32>)
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<?x64xf32>, memref<64x64xf32>) outs(%d : memref<?x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%d : memref<?x64xf32>) outs(%a : memref<?x64xf32>) {
+  ^bb0(%x: f32, %out: f32):
+    %t = math.tanh %x : f32
+    linalg.yield %t : f32
+  }
+  return
+}

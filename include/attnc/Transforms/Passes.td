@@ -465,7 +465,12 @@ def GPUTileContractions : Pass<"attnc-gpu-tile-contractions",
       for each product, so the weights' extension and the accumulation type
       stay the op's own;
     * C is read as the initial accumulator (the op's `out + ...` semantics)
-      and written once.
+      and written once;
+    * **epilogue**: when the op right after the contraction is element-wise
+      and reads C (bias, GELU, residual add), and nothing else reads C
+      later, its body runs on each finished accumulator (its other inputs
+      loaded at the same element) and stores into its own output; the op is
+      erased. Not when it would write a buffer the contraction reads.
 
     With fewer than `min-rows` rows (decode: one row per sequence) most of a
     row tile would idle and the weights, each read once, are the whole cost.
