@@ -15,7 +15,8 @@
 
 #include "attnc/Transforms/Passes.h"
 
-#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "GPUKernelUtils.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -25,6 +26,7 @@ namespace attnc {
 } // namespace attnc
 
 using namespace mlir;
+using namespace attnc;
 
 namespace {
 
@@ -82,23 +84,19 @@ struct GPURowReductionsPass
     auto cst = [&](OpBuilder &builder, int64_t v) -> Value {
       return arith::ConstantIndexOp::create(builder, loc, v);
     };
-    SmallVector<Range, 4> ranges =
-        cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc);
+    SmallVector<Value> sizes = loopSizes(b, loc, op);
     SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
     SmallVector<unsigned> parallel;
     unsigned reductionDim = 0;
-    SmallVector<Value> sizes;
     Value rows = cst(b, 1), depth;
     for (unsigned d = 0; d < iterators.size(); ++d) {
-      Value size = getValueOrCreateConstantIndexOp(b, loc, ranges[d].size);
-      sizes.push_back(size);
       if (iterators[d] == utils::IteratorType::reduction) {
         reductionDim = d;
-        depth = size;
+        depth = sizes[d];
         continue;
       }
       parallel.push_back(d);
-      rows = arith::MulIOp::create(b, loc, rows, size);
+      rows = arith::MulIOp::create(b, loc, rows, sizes[d]);
     }
     Value nonEmpty = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
                                            rows, cst(b, 0));
@@ -121,23 +119,9 @@ struct GPURowReductionsPass
     gpu::TerminatorOp::create(b, loc);
     b.setInsertionPoint(rowGuard.thenBlock()->getTerminator());
 
-    // Row-major delinearization of `row` over the parallel loops.
     DenseMap<unsigned, Value> dims;
-    Value rest = row;
-    for (int i = parallel.size() - 1; i >= 0; --i) {
-      unsigned d = parallel[i];
-      dims[d] = i == 0 ? rest
-                       : arith::RemSIOp::create(b, loc, rest, sizes[d])
-                             .getResult();
-      if (i > 0)
-        rest = arith::DivSIOp::create(b, loc, rest, sizes[d]);
-    }
-    auto indices = [&](AffineMap map) {
-      SmallVector<Value> idx;
-      for (AffineExpr expr : map.getResults())
-        idx.push_back(dims.lookup(cast<AffineDimExpr>(expr).getPosition()));
-      return idx;
-    };
+    delinearize(b, loc, row, parallel, sizes, dims);
+    auto indices = [&](AffineMap map) { return mapIndices(map, dims); };
 
     Block &body = op.getRegion().front();
     BlockArgument outArg = body.getArguments().back();

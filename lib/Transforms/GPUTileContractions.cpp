@@ -18,7 +18,8 @@
 
 #include "attnc/Transforms/Passes.h"
 
-#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "GPUKernelUtils.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -28,6 +29,7 @@ namespace attnc {
 } // namespace attnc
 
 using namespace mlir;
+using namespace attnc;
 
 namespace {
 
@@ -206,18 +208,11 @@ struct GPUTileContractionsPass
     auto cst = [&](OpBuilder &builder, int64_t v) -> Value {
       return arith::ConstantIndexOp::create(builder, loc, v);
     };
-    SmallVector<Range, 4> ranges =
-        cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc);
-    auto size = [&](unsigned d) {
-      return getValueOrCreateConstantIndexOp(b, loc, ranges[d].size);
-    };
-    Value rows = size(c.m), cols = size(c.n), depth = size(c.k);
-    SmallVector<Value> batchSizes;
+    SmallVector<Value> sizes = loopSizes(b, loc, op);
+    Value rows = sizes[c.m], cols = sizes[c.n], depth = sizes[c.k];
     Value batchCount = cst(b, 1);
-    for (unsigned d : c.batch) {
-      batchSizes.push_back(size(d));
-      batchCount = arith::MulIOp::create(b, loc, batchCount, batchSizes.back());
-    }
+    for (unsigned d : c.batch)
+      batchCount = arith::MulIOp::create(b, loc, batchCount, sizes[d]);
     Value zero = cst(b, 0);
     auto cmp = [&](arith::CmpIPredicate pred, Value lhs, Value rhs) -> Value {
       return arith::CmpIOp::create(b, loc, pred, lhs, rhs);
@@ -243,8 +238,7 @@ struct GPUTileContractionsPass
           cmpE(arith::CmpIPredicate::sgt, batchCount));
       auto guard = scf::IfOp::create(eb, loc, nonEmpty, /*withElse=*/false);
       OpBuilder sb(guard.thenBlock()->getTerminator());
-      buildSplitKLaunch(sb, loc, op, c, rows, cols, depth, batchSizes,
-                        batchCount);
+      buildSplitKLaunch(sb, loc, op, c, sizes, batchCount);
     }
 
     b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
@@ -278,8 +272,8 @@ struct GPUTileContractionsPass
     Value col0 = arith::MulIOp::create(b, loc, launch.getBlockIds().x,
                                        cst(b, tileN));
     // Loop dim -> index value, for the operands' indexing maps.
-    DenseMap<unsigned, Value> dims =
-        batchIndices(b, loc, c, batchSizes, launch.getBlockIds().z);
+    DenseMap<unsigned, Value> dims;
+    delinearize(b, loc, launch.getBlockIds().z, c.batch, sizes, dims);
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
     auto indices = [&](AffineMap map) { return mapIndices(map, dims); };
     auto inBounds = [&](OpBuilder &builder, Value i, Value bound) -> Value {
@@ -345,19 +339,21 @@ struct GPUTileContractionsPass
           auto inner = scf::ForOp::create(
               lb, loc, cst(lb, 0), cst(lb, tileK), cst(lb, 1), accs,
               [&](OpBuilder &ib, Location, Value kk, ValueRange current) {
-                SmallVector<Value> as, bs, next;
-                for (int64_t i = 0; i < perRow; ++i)
-                  as.push_back(memref::LoadOp::create(
-                      ib, loc, tileA,
-                      ValueRange{kk, arith::AddIOp::create(
-                                         ib, loc, ty,
-                                         cst(ib, i * kThreadsY))}));
-                for (int64_t j = 0; j < perCol; ++j)
-                  bs.push_back(memref::LoadOp::create(
-                      ib, loc, tileB,
-                      ValueRange{kk, arith::AddIOp::create(
-                                         ib, loc, tx,
-                                         cst(ib, j * kThreadsX))}));
+                // Elements first, first + stride, ... of row kk of `tile`.
+                auto loadRow = [&](Value tile, Value first, int64_t count,
+                                   int64_t stride) {
+                  SmallVector<Value> values;
+                  for (int64_t i = 0; i < count; ++i)
+                    values.push_back(memref::LoadOp::create(
+                        ib, loc, tile,
+                        ValueRange{kk, arith::AddIOp::create(
+                                           ib, loc, first,
+                                           cst(ib, i * stride))}));
+                  return values;
+                };
+                SmallVector<Value> as = loadRow(tileA, ty, perRow, kThreadsY);
+                SmallVector<Value> bs = loadRow(tileB, tx, perCol, kThreadsX);
+                SmallVector<Value> next;
                 for (int64_t i = 0; i < perRow; ++i)
                   for (int64_t j = 0; j < perCol; ++j) {
                     IRMapping mapping;
@@ -432,35 +428,6 @@ struct GPUTileContractionsPass
   /// of C in it, for the contraction being rewritten.
   std::optional<std::pair<linalg::GenericOp, unsigned>> epilogue;
 
-  /// The batch loops' indices (row-major) of the linearized block index
-  /// `linear`, keyed by loop dimension.
-  static DenseMap<unsigned, Value> batchIndices(OpBuilder &b, Location loc,
-                                                const Contraction &c,
-                                                ArrayRef<Value> batchSizes,
-                                                Value linear) {
-    DenseMap<unsigned, Value> dims;
-    Value rest = linear;
-    for (int i = c.batch.size() - 1; i >= 0; --i) {
-      dims[c.batch[i]] =
-          i == 0 ? rest
-                 : arith::RemSIOp::create(b, loc, rest, batchSizes[i])
-                       .getResult();
-      if (i > 0)
-        rest = arith::DivSIOp::create(b, loc, rest, batchSizes[i]);
-    }
-    return dims;
-  }
-
-  /// The operand indices of `map` (a projected permutation) for loop
-  /// indices `dims`.
-  static SmallVector<Value> mapIndices(AffineMap map,
-                                       const DenseMap<unsigned, Value> &dims) {
-    SmallVector<Value> idx;
-    for (AffineExpr expr : map.getResults())
-      idx.push_back(dims.lookup(cast<AffineDimExpr>(expr).getPosition()));
-    return idx;
-  }
-
   /// The GEMM with few rows (a decode step: a GEMV per row): one block of
   /// 32 x 8 threads per row and group of columns, the K loop split over the
   /// block's threads, the partial sums added through shared memory by one
@@ -470,9 +437,9 @@ struct GPUTileContractionsPass
   /// interleave K and each warp takes a column: either way a warp reads 32
   /// neighbouring elements of B.
   void buildSplitKLaunch(OpBuilder &b, Location loc, linalg::GenericOp op,
-                         const Contraction &c, Value rows, Value cols,
-                         Value depth, ArrayRef<Value> batchSizes,
+                         const Contraction &c, ArrayRef<Value> sizes,
                          Value batchCount) {
+    Value rows = sizes[c.m], cols = sizes[c.n], depth = sizes[c.k];
     auto cst = [&](OpBuilder &builder, int64_t v) -> Value {
       return arith::ConstantIndexOp::create(builder, loc, v);
     };
@@ -498,8 +465,8 @@ struct GPUTileContractionsPass
     Value partials = launch.getWorkgroupAttributions()[0];
     b.setInsertionPointToStart(&launch.getBody().front());
     Value lane = launch.getThreadIds().x, warp = launch.getThreadIds().y;
-    DenseMap<unsigned, Value> dims =
-        batchIndices(b, loc, c, batchSizes, launch.getBlockIds().z);
+    DenseMap<unsigned, Value> dims;
+    delinearize(b, loc, launch.getBlockIds().z, c.batch, sizes, dims);
     Value colInBlock = kFastest ? warp : lane;
     Value col = arith::AddIOp::create(
         b, loc,
@@ -607,9 +574,7 @@ struct GPUTileContractionsPass
                                 kBound));
       dims[outerDim] = gOuter;
       dims[kDim] = gK;
-      SmallVector<Value> idx;
-      for (AffineExpr expr : map.getResults())
-        idx.push_back(dims.lookup(cast<AffineDimExpr>(expr).getPosition()));
+      SmallVector<Value> idx = mapIndices(map, dims);
       Value v = guardedLoad(b, ok, type, [&](OpBuilder &then) {
         return memref::LoadOp::create(then, loc, operand, idx);
       });
