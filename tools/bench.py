@@ -27,6 +27,7 @@ noisy, which is why both engines run side by side in every round.
 import argparse
 import datetime
 import os
+import shlex
 import platform
 import re
 import shutil
@@ -445,7 +446,7 @@ def write_doc(args, rows, argv):
     lines.append(f"- ONNX Runtime {onnxruntime.__version__} (CPU, graph "
                  "optimizations 'all', `intra_op_num_threads` = threads)")
     lines.append("- command: `.venv/bin/python tools/bench.py "
-                 + " ".join(argv) + "`")
+                 + shlex.join(argv) + "`")
     lines.append(f"- method: {args.rounds} rounds, engines interleaved; each "
                  f"round {args.warmup} warm-up + {args.runs} timed runs; "
                  "median of the round medians, [min-max] of the round "

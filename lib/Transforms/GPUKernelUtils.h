@@ -21,6 +21,16 @@
 
 namespace attnc {
 
+/// Whether the body of `op` can be cloned into a kernel as it is and its
+/// operands loaded there: every operand a memref, no `linalg.index` (which
+/// needs its linalg parent).
+inline bool isKernelCloneable(mlir::linalg::GenericOp op) {
+  for (mlir::Value operand : op->getOperands())
+    if (!llvm::isa<mlir::MemRefType>(operand.getType()))
+      return false;
+  return op.getRegion().front().getOps<mlir::linalg::IndexOp>().empty();
+}
+
 /// The trip count of every loop of `op`, computed on the host.
 inline llvm::SmallVector<mlir::Value> loopSizes(mlir::OpBuilder &b,
                                                 mlir::Location loc,

@@ -38,14 +38,21 @@ constexpr int64_t kLanes = 32, kWarps = 8;
 /// element (addf, mulf, maximumf, minimumf, ...) to start each lane with.
 Operation *matchCombiner(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
-      op.getNumReductionLoops() != 1 || op.getNumResults() != 0)
+      op.getNumReductionLoops() != 1 || op.getNumResults() != 0 ||
+      !isKernelCloneable(op))
     return nullptr;
   for (AffineMap map : op.getIndexingMapsArray())
     if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
       return nullptr;
+  // Each output element is one row: the output uses every parallel loop
+  // (a dropped one would make several warps update the same element).
+  if (op.getMatchingIndexingMap(op.getDpsInitOperand(0)).getNumResults() !=
+      op.getNumParallelLoops())
+    return nullptr;
   Block &body = op.getRegion().front();
   BlockArgument out = body.getArguments().back();
-  if (!isa<FloatType>(out.getType()) || !out.hasOneUse())
+  // NVVM's shuffle takes 32-bit values (f16/bf16 would need packing).
+  if (!out.getType().isF32() || !out.hasOneUse())
     return nullptr;
   Operation *combiner = body.getTerminator()->getOperand(0).getDefiningOp();
   if (!combiner || combiner->getNumOperands() != 2 ||

@@ -36,6 +36,9 @@ namespace {
 /// Threads of a block along x (columns of C) and y (rows).
 constexpr int64_t kThreadsX = 16, kThreadsY = 16;
 constexpr int64_t kThreads = kThreadsX * kThreadsY;
+/// CUDA's limit on gridDim.y (the split-K launch's rows) and on static
+/// shared memory per block.
+constexpr int64_t kMaxGridY = 65535, kMaxStaticSharedBytes = 48 * 1024;
 
 /// The loops of a contraction C[b.., m, n] += A[b.., m, k] * B[b.., k, n]
 /// in any operand layout: `m` is the parallel loop only input 0 reads, `n`
@@ -96,7 +99,11 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
     return std::nullopt;
 
   Block &body = op.getRegion().front();
-  if (body.getOperations().size() > 5) // extf, extf, mulf, addf, yield
+  if (!isKernelCloneable(op) ||
+      !llvm::all_of(body, [](Operation &bodyOp) {
+        return isa<arith::ExtFOp, arith::MulFOp, arith::AddFOp,
+                   linalg::YieldOp>(bodyOp);
+      }))
     return std::nullopt;
   auto add = body.getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
   if (!add)
@@ -115,12 +122,16 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   return c;
 }
 
-/// The buffer `value` is a view of (through reshapes, subviews, casts).
+/// The buffer `value` is a view of (through reshapes, subviews, casts): an
+/// allocation, a global or a function argument; nullptr when another op
+/// made it (which might alias anything).
 Value rootBuffer(Value value) {
   while (Operation *def = value.getDefiningOp()) {
+    if (isa<memref::AllocOp, memref::AllocaOp, memref::GetGlobalOp>(def))
+      return value;
     auto view = dyn_cast<ViewLikeOpInterface>(def);
     if (!view)
-      break;
+      return Value();
     value = view.getViewSource();
   }
   return value;
@@ -128,16 +139,23 @@ Value rootBuffer(Value value) {
 
 /// The element-wise op right after contraction `op` that reads its result
 /// C (bias, activation, residual add, scaling): it is applied to each
-/// accumulator before the store, saving a launch and a pass over C.
-/// Returns the op and the operand number of C in it. C must be read by
-/// nothing but `op`, the epilogue and ops before `op` (its initialization),
-/// and the epilogue must not write a buffer the contraction reads.
+/// accumulator before the store, saving a launch and a pass over C, which
+/// is then never written. Returns the op and the operand number of C in it.
+///
+/// C must be an allocation of its own that nothing reads afterwards (not an
+/// argument, e.g. a model output, nor a view), and the epilogue must write
+/// each element once (a permutation map), into a buffer that the
+/// contraction does not read and that its other inputs read only at the
+/// element being written.
 std::optional<std::pair<linalg::GenericOp, unsigned>>
 matchEpilogue(linalg::GenericOp op) {
   Value c = op.getDpsInits()[0];
+  if (!c.getDefiningOp<memref::AllocOp>())
+    return std::nullopt;
   auto epilogue = dyn_cast_or_null<linalg::GenericOp>(op->getNextNode());
   if (!epilogue || !epilogue.hasPureBufferSemantics() ||
-      epilogue.getNumDpsInits() != 1 || epilogue.getNumReductionLoops() != 0 ||
+      !isKernelCloneable(epilogue) || epilogue.getNumDpsInits() != 1 ||
+      epilogue.getNumReductionLoops() != 0 ||
       epilogue.getNumLoops() != cast<MemRefType>(c.getType()).getRank())
     return std::nullopt;
   std::optional<unsigned> cOperand;
@@ -155,6 +173,10 @@ matchEpilogue(linalg::GenericOp op) {
   for (AffineMap map : epilogue.getIndexingMapsArray())
     if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
       return std::nullopt;
+  OpOperand *init = epilogue.getDpsInitOperand(0);
+  AffineMap writeMap = epilogue.getMatchingIndexingMap(init);
+  if (!writeMap.isPermutation())
+    return std::nullopt;
   Block &body = epilogue.getRegion().front();
   if (!body.getArguments().back().use_empty())
     return std::nullopt;
@@ -165,10 +187,25 @@ matchEpilogue(linalg::GenericOp op) {
         !user->isBeforeInBlock(op))
       return std::nullopt;
   }
-  Value written = rootBuffer(epilogue.getDpsInits()[0]);
-  for (Value input : op.getDpsInputs())
-    if (rootBuffer(input) == written)
+  Value written = rootBuffer(init->get());
+  if (!written)
+    return std::nullopt;
+  for (Value input : op.getDpsInputs()) {
+    Value root = rootBuffer(input);
+    if (!root || root == written)
       return std::nullopt;
+  }
+  for (OpOperand *input : epilogue.getDpsInputOperands()) {
+    if (input->getOperandNumber() == *cOperand)
+      continue;
+    Value root = rootBuffer(input->get());
+    if (!root)
+      return std::nullopt;
+    if (root == written &&
+        (input->get() != init->get() ||
+         epilogue.getMatchingIndexingMap(input) != writeMap))
+      return std::nullopt;
+  }
   return std::make_pair(epilogue, *cOperand);
 }
 
@@ -180,11 +217,15 @@ struct GPUTileContractionsPass
     func::FuncOp func = getOperation();
     if (tileM <= 0 || tileM % kThreadsY != 0 || tileN <= 0 ||
         tileN % kThreadsX != 0 || tileK <= 0 || (tileM * tileK) % kThreads ||
-        (tileN * tileK) % kThreads || minRows < 1) {
+        (tileN * tileK) % kThreads || minRows < 1 || minRows > kMaxGridY ||
+        tileK * (tileM + tileN + 2) * 4 > kMaxStaticSharedBytes) {
       func.emitError() << "attnc-gpu-tile-contractions: tile-m and tile-n "
                           "must be positive multiples of 16, tile-m * "
                           "tile-k and tile-n * tile-k multiples of "
-                       << kThreads << ", min-rows at least 1";
+                       << kThreads << ", min-rows in [1, " << kMaxGridY
+                       << "] (it bounds the split-K grid), and the f32 tiles "
+                          "tile-k x (tile-m + tile-n + 2) within "
+                       << kMaxStaticSharedBytes << " bytes of shared memory";
       return signalPassFailure();
     }
     SmallVector<std::pair<linalg::GenericOp, Contraction>> contractions;

@@ -102,14 +102,30 @@ func.func @row_max(%x: memref<?x16xf32>, %m: memref<?xf32>) {
 #row = affine_map<(d0, d1) -> (d0)>
 
 // Left alone: the output value used beyond the combiner (an argmax-like
-// body), a combiner without a neutral element (subf), elementwise ops.
+// body), a combiner without a neutral element (subf), elementwise ops, an
+// f16 reduction (NVVM shuffles 32-bit values), an output that drops a
+// parallel loop (several warps would update one element).
 // CHECK-LABEL: func.func @not_row_reductions
 // CHECK-NOT: gpu.launch
 // CHECK: linalg.generic
 // CHECK: linalg.generic
 // CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK: linalg.generic
 // CHECK-NOT: gpu.launch
-func.func @not_row_reductions(%x: memref<?x16xf32>, %m: memref<?xf32>, %y: memref<?x16xf32>) {
+func.func @not_row_reductions(%x: memref<?x16xf32>, %m: memref<?xf32>, %y: memref<?x16xf32>, %h: memref<?x16xf16>, %hm: memref<?xf16>, %s: memref<f32>) {
+  linalg.generic {indexing_maps = [#in, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%h : memref<?x16xf16>) outs(%hm : memref<?xf16>) {
+  ^bb0(%a: f16, %out: f16):
+    %r = arith.addf %out, %a : f16
+    linalg.yield %r : f16
+  }
+  linalg.generic {indexing_maps = [#in, affine_map<(d0, d1) -> ()>], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<?x16xf32>) outs(%s : memref<f32>) {
+  ^bb0(%a: f32, %out: f32):
+    %r = arith.addf %out, %a : f32
+    linalg.yield %r : f32
+  }
   linalg.generic {indexing_maps = [#in, #row], iterator_types = ["parallel", "reduction"]}
       ins(%x : memref<?x16xf32>) outs(%m : memref<?xf32>) {
   ^bb0(%a: f32, %out: f32):

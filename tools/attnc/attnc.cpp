@@ -235,8 +235,8 @@ int main(int argc, char **argv) {
               "need --target=cuda\n";
     return 1;
   }
-  if (gpuTileMinRows < 1) {
-    errs() << "attnc: error: --gpu-tile-min-rows must be at least 1\n";
+  if (gpuTileMinRows < 1 || gpuTileMinRows > 65535) {
+    errs() << "attnc: error: --gpu-tile-min-rows must be in [1, 65535]\n";
     return 1;
   }
   for (const std::string &arch : gpuArchs) {
