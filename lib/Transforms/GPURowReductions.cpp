@@ -140,6 +140,11 @@ struct GPURowReductionsPass
       mapping.map(combiner->getOperand(1), rhs);
       return builder.clone(*combiner, mapping)->getResult(0);
     };
+    // `acc` combined with `x` in the body's operand order.
+    bool accFirst = combiner->getOperand(0) == outArg;
+    auto fold = [&](OpBuilder &builder, Value acc, Value x) {
+      return accFirst ? combine(builder, acc, x) : combine(builder, x, acc);
+    };
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
     auto loop = scf::ForOp::create(
         b, loc, lane, depth, cst(b, kLanes), ValueRange{neutral},
@@ -151,18 +156,14 @@ struct GPURowReductionsPass
                         memref::LoadOp::create(
                             lb, loc, input->get(),
                             indices(maps[input->getOperandNumber()])));
-          // The element's value: everything in the body but the combiner.
-          mapping.map(outArg, acc[0]);
+          // The element's value: everything in the body but the combiner
+          // (the only user of the output argument).
           for (Operation &bodyOp : body.without_terminator())
             if (&bodyOp != combiner)
               lb.clone(bodyOp, mapping);
-          Value element = combiner->getOperand(0) == outArg
-                              ? mapping.lookupOrDefault(combiner->getOperand(1))
-                              : mapping.lookupOrDefault(combiner->getOperand(0));
-          Value next = combiner->getOperand(0) == outArg
-                           ? combine(lb, acc[0], element)
-                           : combine(lb, element, acc[0]);
-          scf::YieldOp::create(lb, loc, next);
+          Value element =
+              mapping.lookupOrDefault(combiner->getOperand(accFirst ? 1 : 0));
+          scf::YieldOp::create(lb, loc, fold(lb, acc[0], element));
         });
     Value partial = loop.getResult(0);
     for (int32_t offset = kLanes / 2; offset > 0; offset /= 2) {
@@ -180,10 +181,8 @@ struct GPURowReductionsPass
     OpOperand *init = op.getDpsInitOperand(0);
     SmallVector<Value> outIdx = indices(maps[init->getOperandNumber()]);
     Value initial = memref::LoadOp::create(sb, loc, init->get(), outIdx);
-    Value total = combiner->getOperand(0) == outArg
-                      ? combine(sb, initial, partial)
-                      : combine(sb, partial, initial);
-    memref::StoreOp::create(sb, loc, total, init->get(), outIdx);
+    memref::StoreOp::create(sb, loc, fold(sb, initial, partial), init->get(),
+                            outIdx);
     op.erase();
   }
 };

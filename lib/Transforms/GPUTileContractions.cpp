@@ -255,28 +255,24 @@ struct GPUTileContractionsPass
     for (unsigned d : c.batch)
       batchCount = arith::MulIOp::create(b, loc, batchCount, sizes[d]);
     Value zero = cst(b, 0);
-    auto cmp = [&](arith::CmpIPredicate pred, Value lhs, Value rhs) -> Value {
-      return arith::CmpIOp::create(b, loc, pred, lhs, rhs);
+    auto positive = [&](Value v) -> Value {
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, v, zero);
     };
-    Value useTiles = arith::AndIOp::create(
+    // CUDA refuses empty grids.
+    Value nonEmpty = arith::AndIOp::create(
         b, loc,
-        arith::AndIOp::create(
-            b, loc, cmp(arith::CmpIPredicate::sge, rows, cst(b, minRows)),
-            cmp(arith::CmpIPredicate::sgt, cols, zero)),
-        cmp(arith::CmpIPredicate::sgt, batchCount, zero));
+        arith::AndIOp::create(b, loc, positive(rows), positive(cols)),
+        positive(batchCount));
+    // min-rows >= 1, so enough rows implies a row at all.
+    Value useTiles = arith::AndIOp::create(
+        b, loc, nonEmpty,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, rows,
+                              cst(b, minRows)));
+    // Each launch sits directly in an scf.if branch, the shape
+    // attnc-gpu-map-loops leaves on the host.
     auto ifOp = scf::IfOp::create(b, loc, useTiles, /*withElse=*/true);
     {
       OpBuilder eb(ifOp.elseBlock()->getTerminator());
-      auto cmpE = [&](arith::CmpIPredicate pred, Value lhs) -> Value {
-        return arith::CmpIOp::create(eb, loc, pred, lhs, zero);
-      };
-      // CUDA refuses empty grids.
-      Value nonEmpty = arith::AndIOp::create(
-          eb, loc,
-          arith::AndIOp::create(eb, loc,
-                                cmpE(arith::CmpIPredicate::sgt, rows),
-                                cmpE(arith::CmpIPredicate::sgt, cols)),
-          cmpE(arith::CmpIPredicate::sgt, batchCount));
       auto guard = scf::IfOp::create(eb, loc, nonEmpty, /*withElse=*/false);
       OpBuilder sb(guard.thenBlock()->getTerminator());
       buildSplitKLaunch(sb, loc, op, c, sizes, batchCount);
