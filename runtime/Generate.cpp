@@ -6,11 +6,14 @@
 //
 // attnc_generate: the autoregressive loop around attnc_session_run for
 // models with the Hugging Face input/output names (runtime.h, c-api.md).
-// The KV cache is a set of runtime-owned tensors: the `present` outputs of
-// one step are handed over as the next step's `past` inputs (pointer moves,
-// no copies). The model's own Concat of past and new keys/values still
-// copies the cache inside every step; avoiding that needs the compiler to
-// write into a preallocated cache.
+// The KV cache lives in runtime-owned buffers sized for the whole
+// generation: when the model's metadata has an `append` line for every
+// past/present pair (CPU models compiled by attnc), each step passes the
+// cached positions as a `past` view and the model writes only the new
+// positions through a `present` view of the same memory (InPlaceCache).
+// Otherwise (or with ATTNC_KV_CACHE=copy) the `present` outputs of one step
+// are handed over as the next step's `past` inputs (pointer moves), and the
+// model's Concat copies the cache inside every step.
 //
 //===----------------------------------------------------------------------===//
 
@@ -171,8 +174,21 @@ public:
   /// Runs the loop; `sequence` holds the prompt and receives the new ids.
   attnc_status run(std::vector<int64_t> &sequence, int64_t *tokens,
                    size_t &produced) {
-    if (attnc_status s = initCache())
+    std::vector<std::array<size_t, 3>> slots;
+    for (const CacheSlot &slot : sig.cache)
+      slots.push_back({slot.pastInput, slot.presentOutput, slot.seqAxis});
+    if (InPlaceCache::usable(md, slots)) {
+      for (const CacheSlot &slot : sig.cache) {
+        const TensorDesc &desc = md.inputs[slot.pastInput];
+        inPlace.add(desc.dtype, cacheDims(desc), slot.seqAxis);
+      }
+      // The most positions the cache can hold: the prompt and every new
+      // token but the last (which is never fed).
+      cacheLimit = static_cast<int64_t>(sequence.size()) +
+                   std::max<int64_t>(opts.max_new_tokens, 1) - 1;
+    } else if (attnc_status s = initCache()) {
       return s;
+    }
     size_t fed = 0; // tokens whose keys/values are in the cache
     while (produced < static_cast<size_t>(opts.max_new_tokens)) {
       // With a cache: everything not fed yet (the prompt, then one token),
@@ -196,14 +212,22 @@ public:
   }
 
 private:
+  /// A past input's dims for batch 1 and no cached positions: the
+  /// dynamic dims (the batch and the sequence axis) are 1 and 0.
+  static std::vector<int64_t> cacheDims(const TensorDesc &desc) {
+    std::vector<int64_t> dims(desc.dims);
+    for (int64_t &d : dims)
+      if (d < 0)
+        d = 1;
+    return dims;
+  }
+
   /// Empty past tensors: batch 1, sequence 0, static dims as declared.
   attnc_status initCache() {
     for (const CacheSlot &slot : sig.cache) {
       const TensorDesc &desc = md.inputs[slot.pastInput];
-      std::vector<int64_t> dims(desc.dims);
-      for (size_t d = 0; d < dims.size(); ++d)
-        if (dims[d] < 0)
-          dims[d] = d == slot.seqAxis ? 0 : 1;
+      std::vector<int64_t> dims = cacheDims(desc);
+      dims[slot.seqAxis] = 0;
       attnc_tensor *t = nullptr;
       if (attnc_status s =
               attnc_tensor_create(desc.dtype, dims.size(), dims.data(), &t))
@@ -237,19 +261,38 @@ private:
       inputs[sig.attentionMask] = mask.get();
     if (sig.positionIds != kAbsent)
       inputs[sig.positionIds] = positions.get();
-    for (size_t c = 0; c < sig.cache.size(); ++c)
-      inputs[sig.cache[c].pastInput] = past[c].get();
+    std::vector<attnc_tensor *> preset(md.outputs.size(), nullptr);
+    int64_t cached = static_cast<int64_t>(begin);
+    int64_t grown = static_cast<int64_t>(begin + count);
+    if (inPlace.size() > 0)
+      if (attnc_status s = inPlace.reserve(grown, cached, cacheLimit))
+        return s;
+    for (size_t c = 0; c < sig.cache.size(); ++c) {
+      const CacheSlot &slot = sig.cache[c];
+      if (inPlace.size() == 0) {
+        inputs[slot.pastInput] = past[c].get();
+        continue;
+      }
+      attnc_tensor *pastView = inPlace.view(c, cached, /*present=*/false);
+      attnc_tensor *presentView = inPlace.view(c, grown, /*present=*/true);
+      if (!pastView || !presentView)
+        return fail(ATTNC_STATUS_INTERNAL,
+                    "attnc_generate: KV cache buffer too short");
+      inputs[slot.pastInput] = pastView;
+      preset[slot.presentOutput] = presentView;
+    }
 
     std::vector<attnc_tensor *> raw(md.outputs.size(), nullptr);
-    if (attnc_status s = attnc_session_run(
-            &session, inputs.data(), inputs.size(), raw.data(), raw.size()))
+    if (attnc_status s = runSessionInto(&session, inputs.data(), inputs.size(),
+                                        raw.data(), raw.size(), preset.data()))
       return s;
     outputs.clear();
     for (attnc_tensor *t : raw)
       outputs.emplace_back(t);
 
-    // Hand each present over as the next past: a pointer move.
-    for (size_t c = 0; c < sig.cache.size(); ++c) {
+    // Hand each present over as the next past: a pointer move (the
+    // in-place cache already holds them).
+    for (size_t c = 0; c < sig.cache.size() && inPlace.size() == 0; ++c) {
       const CacheSlot &slot = sig.cache[c];
       TensorPtr &present = outputs[slot.presentOutput];
       std::vector<int64_t> expected = past[c]->dims;
@@ -280,7 +323,9 @@ private:
   const LmSignature &sig;
   const attnc_generate_options &opts;
   Sampler sampler;
-  std::vector<TensorPtr> past;    // the KV cache, one tensor per slot
+  InPlaceCache inPlace;           // the KV cache when it grows in place
+  int64_t cacheLimit = 0;         // positions it may need at most
+  std::vector<TensorPtr> past;    // otherwise, one tensor per slot
   std::vector<TensorPtr> outputs; // the last step's outputs (logits)
   int64_t vocab = 0;
 };

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -29,6 +30,120 @@ attnc_status gen::makeRow(size_t n, TensorPtr &out, int64_t *&data) {
     return s;
   out.reset(t);
   data = static_cast<int64_t *>(t->data);
+  return ATTNC_STATUS_OK;
+}
+
+bool InPlaceCache::usable(const Metadata &md,
+                          const std::vector<std::array<size_t, 3>> &slots) {
+  // A GPU model's host code copies its arguments as contiguous blocks.
+  if (slots.empty() || !md.device.empty())
+    return false;
+  const char *mode = std::getenv("ATTNC_KV_CACHE");
+  if (mode && std::strcmp(mode, "copy") == 0)
+    return false;
+  for (const auto &[input, output, axis] : slots) {
+    bool found = false;
+    for (const AppendPair &pair : md.appends)
+      found |=
+          pair.input == input && pair.output == output && pair.axis == axis;
+    if (!found)
+      return false;
+  }
+  return true;
+}
+
+void InPlaceCache::add(attnc_dtype dtype, std::vector<int64_t> dims,
+                       size_t axis) {
+  auto entry = std::make_unique<Entry>();
+  dims[axis] = 0;
+  entry->dims = dims;
+  entry->axis = axis;
+  for (attnc_tensor *view : {&entry->past, &entry->present}) {
+    view->dtype = dtype;
+    view->dims = dims;
+  }
+  entries.push_back(std::move(entry));
+}
+
+/// Copies `positions` positions of every row (the dims before `axis`) from
+/// a buffer with `srcCap` positions per row into one with `dstCap`.
+static void copyPositions(void *dst, int64_t dstCap, const void *src,
+                          int64_t srcCap, int64_t positions,
+                          const std::vector<int64_t> &dims, size_t axis,
+                          size_t elementSize) {
+  size_t rows = 1, inner = elementSize;
+  for (size_t d = 0; d < axis; ++d)
+    rows *= static_cast<size_t>(dims[d]);
+  for (size_t d = axis + 1; d < dims.size(); ++d)
+    inner *= static_cast<size_t>(dims[d]);
+  size_t bytes = inner * static_cast<size_t>(positions);
+  if (bytes == 0)
+    return;
+  for (size_t r = 0; r < rows; ++r)
+    std::memcpy(static_cast<char *>(dst) + r * inner * dstCap,
+                static_cast<const char *>(src) + r * inner * srcCap, bytes);
+}
+
+attnc_status InPlaceCache::reserve(int64_t needed, int64_t kept,
+                                   int64_t limit) {
+  for (auto &entry : entries) {
+    int64_t capacity = entry->dims[entry->axis];
+    if (entry->buffer && capacity >= needed)
+      continue;
+    int64_t grown = std::max(needed + 64, 2 * capacity);
+    if (limit >= needed)
+      grown = std::min(grown, limit);
+    std::vector<int64_t> dims = entry->dims;
+    dims[entry->axis] = grown;
+    attnc_tensor *t = nullptr;
+    if (attnc_status s = attnc_tensor_create(entry->past.dtype, dims.size(),
+                                             dims.data(), &t))
+      return s;
+    TensorPtr buffer(t);
+    if (entry->buffer)
+      copyPositions(t->data, grown, entry->buffer->data, capacity,
+                    std::min(kept, capacity), dims, entry->axis,
+                    dtypeSize(t->dtype));
+    entry->buffer = std::move(buffer);
+    entry->dims = dims;
+    // Strides of the buffer: the views are its first positions.
+    std::vector<int64_t> strides(dims.size());
+    int64_t stride = 1;
+    for (size_t d = dims.size(); d-- > 0;) {
+      strides[d] = stride;
+      stride *= dims[d]; // fits: the buffer's size was checked
+    }
+    for (attnc_tensor *view : {&entry->past, &entry->present}) {
+      view->strides = strides;
+      view->data = t->data;
+    }
+  }
+  return ATTNC_STATUS_OK;
+}
+
+attnc_tensor *InPlaceCache::view(size_t k, int64_t length, bool present) {
+  Entry &entry = *entries[k];
+  if (!entry.buffer || length < 0 || length > entry.dims[entry.axis])
+    return nullptr;
+  attnc_tensor &v = present ? entry.present : entry.past;
+  v.dims[entry.axis] = length;
+  return &v;
+}
+
+attnc_status InPlaceCache::load(size_t k, const attnc_tensor &t) {
+  Entry &entry = *entries[k];
+  size_t axis = entry.axis;
+  bool fits = entry.buffer && t.dtype == entry.past.dtype &&
+              t.dims.size() == entry.dims.size();
+  for (size_t d = 0; fits && d < t.dims.size(); ++d)
+    fits = d == axis ? t.dims[d] <= entry.dims[d] : t.dims[d] == entry.dims[d];
+  if (!fits)
+    return fail(ATTNC_STATUS_INTERNAL,
+                "KV cache entry " + formatDims(t.dims.size(), t.dims.data()) +
+                    " does not fit its buffer " +
+                    formatDims(entry.dims.size(), entry.dims.data()));
+  copyPositions(entry.buffer->data, entry.dims[axis], t.data, t.dims[axis],
+                t.dims[axis], t.dims, axis, dtypeSize(t.dtype));
   return ATTNC_STATUS_OK;
 }
 

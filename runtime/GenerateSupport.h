@@ -15,6 +15,7 @@
 
 #include "Internal.h"
 
+#include <array>
 #include <limits>
 
 namespace attnc::rt::gen {
@@ -38,6 +39,46 @@ attnc_status makeRow(size_t n, TensorPtr &out, int64_t *&data);
 attnc_status readOptions(const char *fn, const attnc_generate_options *options,
                          const int64_t *tokens, size_t capacity,
                          attnc_generate_options &opts);
+
+/// The KV cache grown in place (abi.md, `append` lines): one runtime-owned
+/// buffer per entry, longer along its axis than the cached positions. A
+/// step reads the `past` view of the cached positions and the model writes
+/// the new ones through the `present` view of the same memory, so nothing
+/// already cached is copied again. A buffer that gets full is replaced by
+/// one of twice the capacity (amortized: a few copies per generation).
+class InPlaceCache {
+public:
+  /// Whether generation may grow `md`'s cache in place: a CPU model, every
+  /// (past input, present output, axis) in `slots` has an `append` line,
+  /// and the environment does not ask for the copying loop
+  /// (ATTNC_KV_CACHE=copy).
+  static bool usable(const Metadata &md,
+                     const std::vector<std::array<size_t, 3>> &slots);
+
+  /// An entry of `dims` (any value on `axis`), with no buffer yet.
+  void add(attnc_dtype dtype, std::vector<int64_t> dims, size_t axis);
+  /// Makes room for `needed` positions in every entry, keeping the first
+  /// `kept`; a new buffer has room for at least twice the old capacity
+  /// (or needed + 64), but not beyond `limit` positions when that suffices.
+  attnc_status reserve(int64_t needed, int64_t kept, int64_t limit);
+  /// Entry `k` as `length` positions: the past view of a step that follows
+  /// `length` cached positions, or its present view of the grown cache.
+  /// Null when `length` exceeds the reserved room.
+  attnc_tensor *view(size_t k, int64_t length, bool present);
+  /// Copies a contiguous tensor (a present the copying way) into entry
+  /// `k`'s first positions; reserve room first.
+  attnc_status load(size_t k, const attnc_tensor &t);
+  size_t size() const { return entries.size(); }
+
+private:
+  struct Entry {
+    std::vector<int64_t> dims; // with the capacity on the axis
+    size_t axis = 0;
+    TensorPtr buffer;
+    attnc_tensor past, present; // views, not owning
+  };
+  std::vector<std::unique_ptr<Entry>> entries;
+};
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a 64-bit state advanced by the
 /// golden-ratio constant and mixed; small, fast, and fully specified, so

@@ -94,6 +94,15 @@ struct TensorDesc {
   std::vector<const char *> symbolPtrs; // for attnc_tensor_info
 };
 
+/// An `append` line (abi.md): output `output` is input `input` with rows
+/// appended along `axis`, so a runtime may pass both as views of one
+/// longer buffer (the KV cache grows in place).
+struct AppendPair {
+  size_t output = 0;
+  size_t input = 0;
+  size_t axis = 0;
+};
+
 struct Metadata {
   std::string compiler;
   std::string target;
@@ -104,6 +113,7 @@ struct Metadata {
   std::string deviceArchs;
   std::vector<TensorDesc> inputs;
   std::vector<TensorDesc> outputs;
+  std::vector<AppendPair> appends;
 };
 
 /// Evaluates an `=` dim from the symbol bindings of a run. Fails on
@@ -112,6 +122,15 @@ bool evaluateDim(const std::vector<DimToken> &program,
                  const std::vector<std::pair<const std::string *, int64_t>>
                      &bindings,
                  int64_t &result, std::string &error);
+
+/// attnc_session_run, except that the outputs with a non-null entry in
+/// `preset` (may be NULL) are written into those caller-owned views (their
+/// dims must be the run's) instead of new tensors; `outputs` gets null
+/// for them. For the generation loops' in-place KV cache.
+attnc_status runSessionInto(attnc_session *session,
+                            const attnc_tensor *const *inputs, size_t numInputs,
+                            attnc_tensor **outputs, size_t numOutputs,
+                            attnc_tensor *const *preset);
 
 /// Parses and validates the text of `attnc_model_metadata` (docs/abi.md).
 /// Returns false with a message naming the line on any deviation.
@@ -147,6 +166,10 @@ void attncModelRelease(attnc_model *model);
 struct attnc_tensor {
   attnc_dtype dtype = ATTNC_DTYPE_INVALID;
   std::vector<int64_t> dims;
+  /// Element strides of a view into a longer buffer (the generation loops'
+  /// in-place KV cache); empty for the usual contiguous tensor. Only the
+  /// runtime makes such views.
+  std::vector<int64_t> strides;
   void *data = nullptr;
   size_t numElements = 0;
   size_t byteSize = 0;

@@ -334,6 +334,12 @@ bool attnc::rt::parseMetadata(const char *text, Metadata &out,
   }
 
   bool sawCompiler = false, sawTarget = false;
+  struct RawAppend {
+    size_t line;
+    std::string output, input;
+    uint64_t axis;
+  };
+  std::vector<RawAppend> rawAppends; // resolved once every tensor is known
   for (size_t i = 1; i < lines.size(); ++i) {
     const std::string &line = lines[i];
     if (line.empty())
@@ -372,6 +378,18 @@ bool attnc::rt::parseMetadata(const char *text, Metadata &out,
         return lineError(i, "duplicate 'device' line");
       out.device = fields[1];
       out.deviceArchs = fields[2];
+    } else if (kind == "append") {
+      // `append <output> <input> <axis>`: the output extends the input.
+      RawAppend raw{i, "", "", 0};
+      if (fields.size() != 4)
+        return lineError(i,
+                         "'append' expects 'append <output> <input> <axis>'");
+      if (!decodeName(fields[1], raw.output, error) ||
+          !decodeName(fields[2], raw.input, error))
+        return lineError(i, error);
+      if (!parseCount(fields[3], 64, raw.axis))
+        return lineError(i, "bad axis '" + fields[3] + "' in 'append' line");
+      rawAppends.push_back(std::move(raw));
     }
     // Any other kind is ignored: forward compatibility within version 1.
   }
@@ -420,6 +438,44 @@ bool attnc::rt::parseMetadata(const char *text, Metadata &out,
         }
       }
     }
+  }
+  // `append` pairs: the two tensors must agree in everything but the axis,
+  // and a tensor can be in one pair only (two views of one buffer).
+  for (const RawAppend &raw : rawAppends) {
+    auto where = [&](const std::vector<TensorDesc> &list,
+                     const std::string &name) {
+      for (size_t k = 0; k < list.size(); ++k)
+        if (list[k].name == name)
+          return k;
+      return list.size();
+    };
+    AppendPair pair;
+    pair.output = where(out.outputs, raw.output);
+    pair.input = where(out.inputs, raw.input);
+    pair.axis = raw.axis;
+    auto bad = [&](const std::string &why) {
+      return lineError(raw.line,
+                       "'append " + raw.output + " " + raw.input + "': " + why);
+    };
+    if (pair.output == out.outputs.size())
+      return bad("no output named '" + raw.output + "'");
+    if (pair.input == out.inputs.size())
+      return bad("no input named '" + raw.input + "'");
+    const TensorDesc &o = out.outputs[pair.output];
+    const TensorDesc &in = out.inputs[pair.input];
+    if (o.dtype != in.dtype || o.dims.size() != in.dims.size())
+      return bad("the output and the input differ in dtype or rank");
+    if (pair.axis >= in.dims.size())
+      return bad("axis " + std::to_string(pair.axis) + " is not below rank " +
+                 std::to_string(in.dims.size()));
+    for (size_t d = 0; d < in.dims.size(); ++d)
+      if (d != pair.axis &&
+          (o.dims[d] != in.dims[d] || o.symbols[d] != in.symbols[d]))
+        return bad("dim " + std::to_string(d) + " differs");
+    for (const AppendPair &other : out.appends)
+      if (other.output == pair.output || other.input == pair.input)
+        return bad("the output or the input is already in an 'append' line");
+    out.appends.push_back(pair);
   }
   // Symbol pointers are taken only now that the vectors no longer move.
   for (auto *list : {&out.inputs, &out.outputs})

@@ -9,7 +9,10 @@
 // is kept as the cache entry X and fed back as past_key_values.X: the
 // decoder self-attention entries are replaced every step (pointer
 // hand-over), the cross-attention entries come from the first decoder step
-// and are reused unchanged.
+// and are reused unchanged. When decoder_with_past's metadata has `append`
+// lines for the self-attention entries, those move after the first step
+// into buffers that grow in place (InPlaceCache): later steps write only
+// the new position.
 //
 //===----------------------------------------------------------------------===//
 
@@ -101,9 +104,13 @@ attnc_status checkModels(const attnc_session &encoder,
 
 using Feed = std::map<std::string, const attnc_tensor *>;
 
-/// Runs `session` with each input taken from `feed` by name.
-attnc_status runNamed(attnc_session &session, const Feed &feed,
-                      std::vector<TensorPtr> &outputs) {
+/// Runs `session` with each input taken from `feed` by name; the outputs
+/// named in `preset` are written into those views (and left null in
+/// `outputs`).
+attnc_status
+runNamed(attnc_session &session, const Feed &feed,
+         std::vector<TensorPtr> &outputs,
+         const std::map<std::string, attnc_tensor *> &preset = {}) {
   const Metadata &md = session.model->metadata;
   std::vector<const attnc_tensor *> inputs;
   for (const TensorDesc &in : md.inputs) {
@@ -112,9 +119,12 @@ attnc_status runNamed(attnc_session &session, const Feed &feed,
       return incompatible("nothing to feed to input '" + in.name + "'");
     inputs.push_back(it->second);
   }
+  std::vector<attnc_tensor *> views(md.outputs.size(), nullptr);
+  for (const auto &[name, view] : preset)
+    views[findDesc(md.outputs, name)] = view;
   std::vector<attnc_tensor *> raw(md.outputs.size(), nullptr);
-  if (attnc_status s = attnc_session_run(&session, inputs.data(), inputs.size(),
-                                         raw.data(), raw.size()))
+  if (attnc_status s = runSessionInto(&session, inputs.data(), inputs.size(),
+                                      raw.data(), raw.size(), views.data()))
     return s;
   outputs.clear();
   for (attnc_tensor *t : raw)
@@ -166,8 +176,25 @@ public:
                 {"encoder_hidden_states", hidden.get()}};
       for (const auto &[name, tensor] : cache)
         feed[kPast + name] = tensor.get();
+      std::map<std::string, attnc_tensor *> preset;
+      if (cached && inPlace.size() > 0) {
+        // target.size() - 1 positions are cached, one is fed.
+        int64_t cachedLen = static_cast<int64_t>(target.size()) - 1;
+        if (attnc_status s =
+                inPlace.reserve(cachedLen + 1, cachedLen, cacheLimit))
+          return s;
+        for (size_t k = 0; k < inPlaceNames.size(); ++k) {
+          attnc_tensor *pastView = inPlace.view(k, cachedLen, false);
+          attnc_tensor *presentView = inPlace.view(k, cachedLen + 1, true);
+          if (!pastView || !presentView)
+            return fail(ATTNC_STATUS_INTERNAL,
+                        std::string(kFn) + ": KV cache buffer too short");
+          feed[kPast + inPlaceNames[k]] = pastView;
+          preset[kPresent + inPlaceNames[k]] = presentView;
+        }
+      }
       std::vector<TensorPtr> outputs;
-      if (attnc_status s = runNamed(session, feed, outputs))
+      if (attnc_status s = runNamed(session, feed, outputs, preset))
         return s;
       const Metadata &md = session.model->metadata;
       float *row = nullptr;
@@ -179,16 +206,62 @@ public:
       // Keep this step's presents (all of them after the first step; the
       // self-attention ones after later steps) as the cache.
       for (size_t o = 0; o < md.outputs.size(); ++o)
-        if (startsWith(md.outputs[o].name, kPresent))
+        if (outputs[o] && startsWith(md.outputs[o].name, kPresent))
           cache[md.outputs[o].name.substr(kPresent.size())] =
               std::move(outputs[o]);
       target.push_back(token);
       if (sampler.emit(token, tokens, produced))
         return ATTNC_STATUS_OK;
+      if (!cached && withPast)
+        if (attnc_status s = startInPlace(target.size() - 1))
+          return s;
     }
   }
 
 private:
+  /// After the first decoder step (`cachedLen` target positions): moves
+  /// the self-attention entries that decoder_with_past extends (`append`
+  /// lines) into buffers that grow in place.
+  attnc_status startInPlace(size_t cachedLen) {
+    const Metadata &md = withPast->model->metadata;
+    std::vector<std::array<size_t, 3>> slots;
+    std::vector<std::string> names;
+    for (const AppendPair &pair : md.appends) {
+      const std::string &in = md.inputs[pair.input].name;
+      const std::string &out = md.outputs[pair.output].name;
+      if (!startsWith(in, kPast) || !startsWith(out, kPresent) ||
+          in.substr(kPast.size()) != out.substr(kPresent.size()))
+        continue;
+      slots.push_back({pair.input, pair.output, pair.axis});
+      names.push_back(in.substr(kPast.size()));
+    }
+    if (!InPlaceCache::usable(md, slots))
+      return ATTNC_STATUS_OK;
+    // Every target position but the last generated one can be fed.
+    cacheLimit = static_cast<int64_t>(opts.max_new_tokens);
+    std::vector<const attnc_tensor *> firsts;
+    for (size_t k = 0; k < names.size(); ++k) {
+      auto it = cache.find(names[k]);
+      if (it == cache.end())
+        continue; // fed from elsewhere: stays a plain tensor
+      const attnc_tensor &first = *it->second;
+      inPlace.add(first.dtype, first.dims, slots[k][2]);
+      inPlaceNames.push_back(names[k]);
+      firsts.push_back(&first);
+    }
+    if (inPlace.size() == 0)
+      return ATTNC_STATUS_OK;
+    if (attnc_status s =
+            inPlace.reserve(static_cast<int64_t>(cachedLen) + 1, 0, cacheLimit))
+      return s;
+    for (size_t k = 0; k < firsts.size(); ++k)
+      if (attnc_status s = inPlace.load(k, *firsts[k]))
+        return s;
+    for (const std::string &name : inPlaceNames)
+      cache.erase(name);
+    return ATTNC_STATUS_OK;
+  }
+
   attnc_status encode(const int64_t *source, size_t sourceLen) {
     TensorPtr ids;
     int64_t *data = nullptr;
@@ -216,6 +289,10 @@ private:
   TensorPtr sourceMask, hidden;
   /// present.X outputs by X, fed back as past_key_values.X.
   std::map<std::string, TensorPtr> cache;
+  /// The entries that grow in place instead (InPlaceCache), by X.
+  InPlaceCache inPlace;
+  std::vector<std::string> inPlaceNames;
+  int64_t cacheLimit = 0; // positions the cache may need at most
 };
 } // namespace
 

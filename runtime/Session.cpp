@@ -15,6 +15,7 @@
 #include "Cuda.h"
 #include "Internal.h"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace attnc::rt;
@@ -32,7 +33,7 @@ void writeDescriptor(int64_t *words, const attnc_tensor &t) {
   int64_t stride = 1;
   for (size_t i = rank; i-- > 0;) {
     words[3 + i] = t.dims[i];
-    words[3 + rank + i] = stride;
+    words[3 + rank + i] = t.strides.empty() ? stride : t.strides[i];
     // Sizes were overflow-checked when the tensor was created, so the
     // running product fits (and stays 0 for empty tensors).
     stride *= t.dims[i];
@@ -127,7 +128,7 @@ extern "C" ATTNC_API void attnc_session_destroy(attnc_session *session) {
 namespace {
 attnc_status runImpl(attnc_session &session, const attnc_tensor *const *inputs,
                      size_t numInputs, attnc_tensor **outputs,
-                     size_t numOutputs) {
+                     size_t numOutputs, attnc_tensor *const *preset) {
   const Metadata &md = session.model->metadata;
   if (numInputs != md.inputs.size())
     return fail(ATTNC_STATUS_INVALID_ARGUMENT,
@@ -141,6 +142,35 @@ attnc_status runImpl(attnc_session &session, const attnc_tensor *const *inputs,
   if (numInputs > 0 && !inputs)
     return fail(ATTNC_STATUS_INVALID_ARGUMENT,
                 "attnc_session_run: inputs is NULL");
+
+  // Strided views (the generation loops' in-place KV cache) only where an
+  // `append` line allows them: contiguous from the axis on, on a CPU model
+  // (a GPU model's host code copies its arguments as contiguous blocks).
+  for (size_t k = 0; k < numInputs + numOutputs; ++k) {
+    bool isInput = k < numInputs;
+    const attnc_tensor *t =
+        isInput ? inputs[k] : (preset ? preset[k - numInputs] : nullptr);
+    if (!t || t->strides.empty())
+      continue;
+    size_t index = isInput ? k : k - numInputs;
+    bool allowed = false;
+    for (const AppendPair &pair : md.appends) {
+      if ((isInput ? pair.input : pair.output) != index)
+        continue;
+      int64_t stride = 1;
+      allowed = !session.gpu && t->strides.size() == t->dims.size();
+      for (size_t d = t->dims.size(); allowed && d-- > pair.axis;) {
+        allowed = t->strides[d] == stride;
+        stride *= t->dims[d];
+      }
+    }
+    if (!allowed)
+      return fail(ATTNC_STATUS_INTERNAL,
+                  "attnc_session_run: a strided view for " +
+                      std::string(isInput ? "input '" : "output '") +
+                      (isInput ? md.inputs : md.outputs)[index].name +
+                      "', which has no `append` line allowing it");
+  }
 
   // Check every input and bind symbols in metadata order, so that a
   // conflict is reported at the later of the two uses.
@@ -241,6 +271,21 @@ attnc_status runImpl(attnc_session &session, const attnc_tensor *const *inputs,
         if (*name == desc.symbols[d])
           dims[d] = value;
     }
+    if (preset && preset[o]) {
+      // A view the caller owns (the in-place KV cache): the model writes
+      // into it; it must have exactly the computed shape.
+      const attnc_tensor &view = *preset[o];
+      if (view.dtype != desc.dtype || view.dims != dims)
+        return fail(ATTNC_STATUS_SHAPE_MISMATCH,
+                    "output '" + desc.name + "': the preset view is " +
+                        formatDims(view.dims.size(), view.dims.data()) +
+                        ", the run needs " +
+                        formatDims(dims.size(), dims.data()));
+      writeDescriptor(session.descriptorWords.data() +
+                          session.descriptorOffsets[numInputs + o],
+                      view);
+      continue;
+    }
     attnc_tensor *t = nullptr;
     if (attnc_status s =
             attnc_tensor_create(desc.dtype, dims.size(), dims.data(), &t)) {
@@ -281,6 +326,16 @@ attnc_status runImpl(attnc_session &session, const attnc_tensor *const *inputs,
 extern "C" ATTNC_API attnc_status attnc_session_run(
     attnc_session *session, const attnc_tensor *const *inputs,
     size_t num_inputs, attnc_tensor **outputs, size_t num_outputs) {
+  return attnc::rt::runSessionInto(session, inputs, num_inputs, outputs,
+                                   num_outputs, nullptr);
+}
+
+attnc_status attnc::rt::runSessionInto(attnc_session *session,
+                                       const attnc_tensor *const *inputs,
+                                       size_t num_inputs,
+                                       attnc_tensor **outputs,
+                                       size_t num_outputs,
+                                       attnc_tensor *const *preset) {
   static const char *fn = "attnc_session_run";
   if (!session)
     return fail(ATTNC_STATUS_INVALID_ARGUMENT,
@@ -296,7 +351,7 @@ extern "C" ATTNC_API attnc_status attnc_session_run(
                                   "thread (use one session per thread)");
   RunGuard guard{session->running};
   attnc_status status = guarded(fn, [&] {
-    return runImpl(*session, inputs, num_inputs, outputs, num_outputs);
+    return runImpl(*session, inputs, num_inputs, outputs, num_outputs, preset);
   });
   if (status != ATTNC_STATUS_OK) {
     // Never hand out partial results.

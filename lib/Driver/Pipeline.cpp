@@ -103,19 +103,18 @@ static void replacePlaceholder(std::string &text, StringRef key,
 // `{omp}`/`{omp-llvm}` by the OpenMP stages (or nothing) from
 // CompileOptions.
 static const char *const kLLVMLowering =
-    "func.func(attnc-cpu-tile-and-vectorize{codegen}),"
-    ATTNC_BUFFERIZE_STAGES
+    "func.func(attnc-cpu-tile-and-vectorize{codegen})," ATTNC_BUFFERIZE_STAGES
+    "func.func(attnc-elide-self-copies),"
     "convert-linalg-to-loops,"
     "{omp}"
-    "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction}),"
+    "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction})"
+    ","
     "convert-vector-to-scf{full-unroll=true},"
     "expand-strided-metadata,"
     "lower-affine,"
     "convert-scf-to-cf,"
     "convert-vector-to-llvm{vector-contract-lowering=outerproduct "
-    "reassociate-fp-reductions=true},"
-    ATTNC_TO_LLVM_STAGES
-    "{omp-llvm}"
+    "reassociate-fp-reductions=true}," ATTNC_TO_LLVM_STAGES "{omp-llvm}"
     "reconcile-unrealized-casts";
 
 // The CUDA lowering: every tensor buffer in device memory, the parallel
@@ -246,6 +245,8 @@ void attnc::buildAttnPipeline(OpPassManager &pm, bool fuse) {
 }
 
 void attnc::buildLinalgPipeline(OpPassManager &pm) {
+  // While a KV cache's concat is still one op (docs/abi.md, `append`).
+  pm.addPass(createMarkAppendOutputs());
   pm.addPass(createConvertAttnToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -264,7 +265,10 @@ LogicalResult attnc::buildLLVMPipeline(OpPassManager &pm,
     ExternalizeWeightsOptions weights;
     weights.minElements = options.minWeightElements;
     pm.addPass(createExternalizeWeights(weights));
-    pm.addPass(createEntryABI());
+    // The host copies of a GPU model's arguments assume contiguous tensors.
+    EntryABIOptions abi;
+    abi.appendViews = false;
+    pm.addPass(createEntryABI(abi));
     return parsePassPipeline(cudaLoweringPipeline(options), pm, llvm::errs());
   }
   CompileOptions resolved = options;

@@ -11,7 +11,9 @@
 #
 # Off by default: generating and compiling them takes ~1 hour on 2 cores,
 # ~6 GB of disk and up to ~12 GB of RAM (GPT-2 medium's export), so the
-# tests run one at a time (RESOURCE_LOCK).
+# tests run one at a time (RESOURCE_LOCK). CI turns it on and runs as many as
+# its time budget allows: tools/ci_full_models.py (keep its cost table in
+# step with the graphs here).
 option(ATTNC_FULL_MODELS "Register the full-size model tests (label models-full)" OFF)
 set(ATTNC_FULL_MODELS_DIR "${CMAKE_BINARY_DIR}/full-models" CACHE PATH
     "Where the full-size models are generated (reused when present)")

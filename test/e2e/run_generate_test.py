@@ -36,10 +36,10 @@ import sys
 import numpy as np
 
 
-def run(cmd):
+def run(cmd, env=None):
     print("$ " + " ".join(cmd), flush=True)
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True)
+                          text=True, env=env)
     sys.stdout.write(proc.stdout)
     sys.stderr.write(proc.stderr)
     if proc.returncode != 0:
@@ -203,6 +203,23 @@ def main(argv=None):
         so = os.path.join(args.work,
                           os.path.splitext(os.path.basename(path))[0] + ".so")
         run([args.attnc, path, "-o", so])
+        # A decode-step graph's KV cache must grow in place: one `append`
+        # line per past input (docs/abi.md), or attnc_generate silently
+        # takes the copying fallback.
+        import onnx
+        pasts = [i.name for i in onnx.load(path).graph.input
+                 if i.name.startswith("past_key_values.")
+                 and ".encoder." not in i.name]
+        with open(so, "rb") as f:
+            blob = f.read()
+        missing = [p for p in pasts
+                   if b"\nappend present." + p[len("past_key_values."):]
+                   .encode() + b" " + p.encode() not in blob]
+        if missing:
+            sys.exit(f"FAIL: {so} has no `append` line for {missing}")
+        if pasts:
+            print(f"{os.path.basename(so)}: {len(pasts)} append lines "
+                  "(KV cache grows in place)")
         return so
 
     so = compile_model(args.model)
@@ -246,6 +263,11 @@ def main(argv=None):
                  f"(attnc {got[k:k + 1]}, ORT {want[k:k + 1]}; ORT top-2 "
                  f"margin there {margin})")
     print(f"greedy: {len(got)} ids equal ONNX Runtime's")
+    copied = parse_ids(run(gen, env=dict(os.environ, ATTNC_KV_CACHE="copy")),
+                       "generated")
+    if copied != got:
+        sys.exit(f"FAIL: ATTNC_KV_CACHE=copy gave other ids: {copied}")
+    print("ATTNC_KV_CACHE=copy: the same ids")
     if len(set(got)) < 2:
         print("note: greedy repeats one id; the sampled run below checks "
               "varied prefixes")

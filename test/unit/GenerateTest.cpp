@@ -13,6 +13,8 @@
 #include "TestUtil.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <dlfcn.h>
 #include <limits>
 
 using namespace attnc::test;
@@ -76,14 +78,20 @@ protected:
   attnc_generate_options opts;
 };
 
-// Both fixtures: with a KV cache (prompt once, then one token per step, the
-// cache handed over) and without (the whole sequence every step).
+std::string fixtureName(size_t index) {
+  static const char *const names[] = {"WithCache", "InPlaceCache", "NoCache"};
+  return names[index];
+}
+
+// The fixtures: with a KV cache (prompt once, then one token per step, the
+// cache handed over), with a cache that grows in place (`append` lines),
+// and without (the whole sequence every step).
 INSTANTIATE_TEST_SUITE_P(Fixtures, GenerateTest,
                          ::testing::Values(ATTNC_FIXTURE_LM_MODEL,
+                                           ATTNC_FIXTURE_LM_INPLACE_MODEL,
                                            ATTNC_FIXTURE_LM_NOPAST_MODEL),
                          [](const auto &info) {
-                           return info.index == 0 ? std::string("WithCache")
-                                                  : std::string("NoCache");
+                           return fixtureName(info.index);
                          });
 
 TEST_P(GenerateTest, GreedyFollowsTheModel) {
@@ -332,3 +340,81 @@ TEST(GenerateModels, EncoderDecoderGraphsAreRefused) {
 }
 
 } // namespace
+
+namespace {
+/// The run counters of fixtures/lm_inplace_model.c, read through a second
+/// dlopen of the same (already loaded) object.
+struct InPlaceCounters {
+  void *handle = dlopen(ATTNC_FIXTURE_LM_INPLACE_MODEL, RTLD_NOW | RTLD_NOLOAD);
+  int64_t *runs = handle
+                      ? static_cast<int64_t *>(dlsym(handle, "lm_inplace_runs"))
+                      : nullptr;
+  int64_t *aliased =
+      handle ? static_cast<int64_t *>(dlsym(handle, "lm_inplace_aliased_runs"))
+             : nullptr;
+  ~InPlaceCounters() {
+    if (handle)
+      dlclose(handle);
+  }
+};
+
+/// Greedy ids of `prompt` from a fresh session of the in-place fixture,
+/// with the counters' growth during the call.
+std::vector<int64_t> inPlaceGreedy(const std::vector<int64_t> &prompt, int n,
+                                   int64_t &runs, int64_t &aliased) {
+  ModelPtr model = loadOk(ATTNC_FIXTURE_LM_INPLACE_MODEL);
+  SessionPtr session = sessionOk(model.get());
+  InPlaceCounters counters;
+  EXPECT_TRUE(counters.runs && counters.aliased) << dlerror();
+  if (!counters.runs || !counters.aliased)
+    return {};
+  int64_t runs0 = *counters.runs, aliased0 = *counters.aliased;
+  attnc_generate_options opts;
+  attnc_generate_options_init(&opts);
+  opts.max_new_tokens = n;
+  std::vector<int64_t> ids(n);
+  size_t got = 0;
+  EXPECT_EQ(attnc_generate(session.get(), prompt.data(), prompt.size(), &opts,
+                           ids.data(), ids.size(), &got),
+            ATTNC_STATUS_OK)
+      << lastError();
+  ids.resize(got);
+  runs = *counters.runs - runs0;
+  aliased = *counters.aliased - aliased0;
+  return ids;
+}
+} // namespace
+
+// With `append` lines, every step's past and present are one buffer: the
+// model never sees two copies of the cache.
+TEST(GenerateInPlace, PastAndPresentShareTheBuffer) {
+  int64_t runs = 0, aliased = 0;
+  EXPECT_EQ(inPlaceGreedy({3, 1, 4}, 10, runs, aliased),
+            ruleGreedy({3, 1, 4}, 10));
+  EXPECT_EQ(runs, 10); // the prompt, then one step per new token but the last
+  EXPECT_EQ(aliased, runs);
+}
+
+// ATTNC_KV_CACHE=copy restores the hand-over loop: separate buffers, same ids.
+TEST(GenerateInPlace, CopyModeHandsOver) {
+  int64_t runs = 0, aliased = 0;
+  std::vector<int64_t> ids;
+  {
+    EnvGuard env("ATTNC_KV_CACHE", "copy");
+    ids = inPlaceGreedy({3, 1, 4}, 10, runs, aliased);
+  }
+  EXPECT_EQ(ids, ruleGreedy({3, 1, 4}, 10));
+  EXPECT_EQ(runs, 10);
+  EXPECT_EQ(aliased, 0);
+}
+
+// A long generation outgrows the first buffer (prompt + 64 positions): the
+// cache moves to a larger one and the model keeps reading what earlier
+// steps wrote, in both heads (the fixture fails the run otherwise).
+TEST(GenerateInPlace, CacheBufferGrows) {
+  int64_t runs = 0, aliased = 0;
+  std::vector<int64_t> prompt(40, 5);
+  EXPECT_EQ(inPlaceGreedy(prompt, 150, runs, aliased), ruleGreedy(prompt, 150));
+  EXPECT_EQ(runs, 150);
+  EXPECT_EQ(aliased, runs);
+}

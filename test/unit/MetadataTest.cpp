@@ -242,6 +242,46 @@ TEST_F(MetadataTest, DeviceLineNeedsGPUHooks) {
   EXPECT_EQ(m, nullptr);
 }
 
+// `append <output> <input> <axis>` (a KV cache that may grow in place):
+// both tensors must exist, agree in everything but the axis and be in one
+// pair only; the line may come before the tensors it names.
+TEST_F(MetadataTest, AppendLines) {
+  const std::string head = "attnc-metadata 1\n"
+                           "input past f32 3 ?b 2 ?p\n"
+                           "input new f32 3 ?b 2 ?s\n"
+                           "output present f32 3 ?b 2 =$p,$s,+\n"
+                           "output other f32 3 ?b 2 =$p,$s,+\n";
+  ModelPtr m;
+  EXPECT_EQ(
+      load("attnc-metadata 1\nappend present past 2\n" + head.substr(17), m),
+      ATTNC_STATUS_OK)
+      << lastError();
+  struct Case {
+    const char *line, *message;
+  } cases[] = {
+      {"append present past", "'append' expects 'append <output> <input> "
+                              "<axis>'"},
+      {"append present past x", "bad axis 'x'"},
+      {"append nothing past 2", "no output named 'nothing'"},
+      {"append present nothing 2", "no input named 'nothing'"},
+      {"append present past 3", "axis 3 is not below rank 3"},
+      {"append present past 1", "dim 2 differs"},
+      {"append present past 2\nappend other past 2",
+       "already in an 'append' line"},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.line);
+    EXPECT_STATUS_MSG(load(head + c.line + "\n", m), ATTNC_STATUS_INCOMPATIBLE,
+                      c.message);
+  }
+  // A rank or dtype mismatch.
+  EXPECT_STATUS_MSG(load("attnc-metadata 1\ninput past f32 2 ?b ?p\n"
+                         "output present f16 2 ?b ?p\n"
+                         "append present past 1\n",
+                         m),
+                    ATTNC_STATUS_INCOMPATIBLE, "differ in dtype or rank");
+}
+
 // Output dims may be computed from input symbols (KV-cache concat, reshape
 // merges): `=` followed by RPN over integers, $symbols and + * / %.
 TEST_F(MetadataTest, ExpressionDimsSizeOutputs) {

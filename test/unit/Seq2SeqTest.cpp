@@ -13,6 +13,9 @@
 
 #include "TestUtil.h"
 
+#include <cstdlib>
+#include <dlfcn.h>
+
 #include <numeric>
 
 using namespace attnc::test;
@@ -174,3 +177,42 @@ TEST(Seq2SeqModels, IncompatibleModelsAreRefused) {
 }
 
 } // namespace
+
+// decoder_with_past's `append` line: after the first decoder step, every
+// cached step reads and extends one buffer (the fixture counts the runs in
+// which past and present were the same memory); ATTNC_KV_CACHE=copy hands
+// tensors over instead. Same ids either way.
+TEST(Seq2SeqInPlace, SelfAttentionCacheGrowsInPlace) {
+  for (bool copy : {false, true}) {
+    SCOPED_TRACE(copy ? "ATTNC_KV_CACHE=copy" : "in place");
+    EnvGuard env("ATTNC_KV_CACHE", copy ? "copy" : nullptr);
+    ModelPtr enc = loadOk(ATTNC_FIXTURE_ENCDEC_ENCODER);
+    ModelPtr dec = loadOk(ATTNC_FIXTURE_ENCDEC_DECODER);
+    ModelPtr pastModel = loadOk(ATTNC_FIXTURE_ENCDEC_DECODER_WITH_PAST);
+    SessionPtr e = sessionOk(enc.get()), d = sessionOk(dec.get()),
+               p = sessionOk(pastModel.get());
+    void *handle =
+        dlopen(ATTNC_FIXTURE_ENCDEC_DECODER_WITH_PAST, RTLD_NOW | RTLD_NOLOAD);
+    ASSERT_NE(handle, nullptr) << dlerror();
+    auto *runs = static_cast<int64_t *>(dlsym(handle, "encdec_runs"));
+    auto *aliased =
+        static_cast<int64_t *>(dlsym(handle, "encdec_aliased_runs"));
+    ASSERT_TRUE(runs && aliased);
+    int64_t runs0 = *runs, aliased0 = *aliased;
+    attnc_generate_options opts;
+    attnc_generate_options_init(&opts);
+    opts.max_new_tokens = 9;
+    std::vector<int64_t> source{3, 1, 4}, ids(9);
+    size_t n = 0;
+    attnc_status s = attnc_generate_seq2seq(e.get(), d.get(), p.get(),
+                                            source.data(), source.size(), 15,
+                                            &opts, ids.data(), ids.size(), &n);
+    int64_t ran = *runs - runs0, shared = *aliased - aliased0;
+    dlclose(handle);
+    ASSERT_EQ(s, ATTNC_STATUS_OK) << lastError();
+    ids.resize(n);
+    EXPECT_EQ(ids, ruleGreedy(source, 15, 9));
+    EXPECT_EQ(ran, 8); // every step after the first decoder run
+    EXPECT_EQ(shared, copy ? 0 : 8);
+  }
+}

@@ -11,6 +11,7 @@
 
 #include "gtest/gtest.h"
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -83,6 +84,32 @@ inline std::vector<int64_t> dimsOf(const attnc_tensor *t) {
   EXPECT_EQ(attnc_tensor_dims(t, &dims), ATTNC_STATUS_OK);
   return std::vector<int64_t>(dims, dims + rank);
 }
+
+/// Sets (or, with NULL, unsets) an environment variable for a scope and
+/// restores the old value, so an early ASSERT return leaks nothing.
+class EnvGuard {
+public:
+  EnvGuard(const char *name, const char *value) : name(name) {
+    if (const char *old = std::getenv(name))
+      saved = old, hadValue = true;
+    if (value)
+      setenv(name, value, 1);
+    else
+      unsetenv(name);
+  }
+  ~EnvGuard() {
+    if (hadValue)
+      setenv(name.c_str(), saved.c_str(), 1);
+    else
+      unsetenv(name.c_str());
+  }
+  EnvGuard(const EnvGuard &) = delete;
+  EnvGuard &operator=(const EnvGuard &) = delete;
+
+private:
+  std::string name, saved;
+  bool hadValue = false;
+};
 
 } // namespace attnc::test
 

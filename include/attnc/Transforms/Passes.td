@@ -145,10 +145,77 @@ def EntryABI : Pass<"attnc-entry-abi", "mlir::ModuleOp"> {
     output buffers. The function gets `llvm.emit_c_interface`, and the
     metadata text (names, dtypes, symbolic shapes) is stored in the module
     attribute `attnc.metadata` for the target stage.
+
+    A result marked `attn.append = {input = i, axis = a}`
+    (attnc-mark-append-outputs) and its input `i` get the memref layout
+    `strided<[?, ..., ?, s_a, ..., 1]>` (any strides before the axis,
+    contiguous from it) and the metadata gets an `append` line, so that a
+    runtime may pass both as views of one longer cache buffer. With
+    `append-views=false` (GPU models) the marks are dropped.
   }];
+  let options = [
+    Option<"appendViews", "append-views", "bool", /*default=*/"true",
+           "Honour attn.append results (attnc-mark-append-outputs): strided "
+           "layouts for the pair and an `append` metadata line. Off for GPU "
+           "models, whose host copies need contiguous tensors">
+  ];
   let dependentDialects = ["mlir::memref::MemRefDialect",
                            "mlir::bufferization::BufferizationDialect",
                            "mlir::arith::ArithDialect"];
+}
+
+def MarkAppendOutputs : Pass<"attnc-mark-append-outputs", "mlir::ModuleOp"> {
+  let summary = "Marks model outputs that are an input with rows appended (KV caches)";
+  let description = [{
+    A decoder step with a KV cache returns `present = Concat(past, new)`
+    along the sequence axis. When a result of `@main` is a `tensor.concat`
+    whose first operand is an argument of `@main` that nothing else reads
+    (except for its dims), the result gets the attribute
+    `attn.append = {input = <argument index>, axis = <concat dim>}`.
+    attnc-entry-abi then gives that input and output strided layouts and
+    writes an `append` metadata line (docs/abi.md): a runtime may pass the
+    output as a larger view over the input's memory, and the model's copy
+    of the input into the output is skipped at run time
+    (attnc-elide-self-copies), so the cache grows in place.
+
+    Runs before attnc-convert-attn-to-linalg, while the concat is one op.
+    Before:
+    ```mlir
+    func.func @main(%past: tensor<?x4x?x16xf32>, %new: tensor<?x4x?x16xf32>)
+        -> tensor<?x4x?x16xf32> {
+      %0 = tensor.concat dim(2) %past, %new : (...) -> tensor<?x4x?x16xf32>
+      return %0 : tensor<?x4x?x16xf32>
+    }
+    ```
+    After: the same function with `{attn.append = {axis = 2 : i64,
+    input = 0 : i64}}` on its result.
+  }];
+}
+
+def ElideSelfCopies : Pass<"attnc-elide-self-copies", "mlir::func::FuncOp"> {
+  let summary = "Skips, at run time, copies of a model input onto the same memory of an output";
+  let description = [{
+    After bufferization, the entry function (attnc-entry-abi) copies an
+    `append` input (the past KV cache) into the first rows of its output
+    (`present`). When the runtime passes both as views of one cache buffer
+    (docs/abi.md, `append` lines), source and destination are the same
+    memory and the copy would rewrite every cached value per step. This
+    pass guards each `memref.copy`/`linalg.copy` from an entry input
+    argument into a view of an entry output argument with a run-time test:
+    the copy runs unless both have the same aligned pointer, offset and
+    strides (then it is a no-op). Sound for any arguments: a copy of
+    memory onto itself changes nothing.
+
+    ```mlir
+    %differ = ... // pointers, offsets or strides not equal
+    scf.if %differ {
+      linalg.copy ins(%past : ...) outs(%view_of_present : ...)
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
 }
 
 def FuseElementwise : Pass<"attnc-fuse-elementwise"> {

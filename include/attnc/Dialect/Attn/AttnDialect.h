@@ -18,6 +18,9 @@ namespace attnc::attn {
 constexpr llvm::StringLiteral kNameAttr = "attn.name";
 constexpr llvm::StringLiteral kDTypeAttr = "attn.dtype";
 constexpr llvm::StringLiteral kDimsAttr = "attn.dims";
+/// On a result of @main: `{input = i, axis = a}`, the result is input `i`
+/// with positions appended along `a` (attnc-mark-append-outputs).
+constexpr llvm::StringLiteral kAppendAttr = "attn.append";
 } // namespace attnc::attn
 
 #endif // ATTNC_DIALECT_ATTN_ATTNDIALECT_H
