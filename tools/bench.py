@@ -221,6 +221,19 @@ MEMORY_BOUND = {"gpt2_decode", "marian_step", "gpt2_decode_bf16"}
 # Runners
 # --------------------------------------------------------------------------
 
+# ONNX Runtime's CPU session as every runner here makes it (`model` and
+# `threads` defined before): `threads` intra-op threads, sequential, all
+# graph optimizations.
+ORT_SESSION = r"""
+o = ort.SessionOptions()
+o.intra_op_num_threads = threads
+o.inter_op_num_threads = 1
+o.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+o.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+o.log_severity_level = 3
+s = ort.InferenceSession(model, sess_options=o, providers=["CPUExecutionProvider"])
+"""
+
 ORT_RUNNER = r"""
 import sys, time, json
 import numpy as np
@@ -231,13 +244,7 @@ inputs = {}
 for f in sys.argv[5:]:
     t = load_tensor(f)
     inputs[t.name] = numpy_helper.to_array(t)
-o = ort.SessionOptions()
-o.intra_op_num_threads = threads
-o.inter_op_num_threads = 1
-o.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-o.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-o.log_severity_level = 3
-s = ort.InferenceSession(model, sess_options=o, providers=["CPUExecutionProvider"])
+""" + ORT_SESSION + r"""
 ms = []
 for i in range(warmup + runs):
     t0 = time.perf_counter()

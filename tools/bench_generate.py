@@ -41,7 +41,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
 
-import bench  # noqa: E402  (export_family, cpu_name)
+import bench  # noqa: E402  (export_family, cpu_name, ORT_SESSION)
 
 BEGIN = "<!-- bench-generate: begin -->"
 END = "<!-- bench-generate: end -->"
@@ -52,13 +52,7 @@ import numpy as np
 import onnxruntime as ort
 model, threads, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 prompt = [int(t) for t in sys.argv[4].split(",")]
-o = ort.SessionOptions()
-o.intra_op_num_threads = threads
-o.inter_op_num_threads = 1
-o.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-o.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-o.log_severity_level = 3
-s = ort.InferenceSession(model, sess_options=o, providers=["CPUExecutionProvider"])
+""" + bench.ORT_SESSION + r"""
 ins = {i.name: i for i in s.get_inputs()}
 outs = [x.name for x in s.get_outputs()]
 past = [k for k in ins if k.startswith("past_key_values.")]
