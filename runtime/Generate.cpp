@@ -6,7 +6,7 @@
 //
 // attnc_generate: the autoregressive loop around attnc_session_run for
 // models with the Hugging Face input/output names (runtime.h, c-api.md).
-// The KV cache lives in runtime-owned buffers sized for the whole
+// The KV cache lives in runtime-owned buffers that grow with the
 // generation: when the model's metadata has an `append` line for every
 // past/present pair (CPU models compiled by attnc), each step passes the
 // cached positions as a `past` view and the model writes only the new
