@@ -174,10 +174,7 @@ public:
   /// Runs the loop; `sequence` holds the prompt and receives the new ids.
   attnc_status run(std::vector<int64_t> &sequence, int64_t *tokens,
                    size_t &produced) {
-    std::vector<std::array<size_t, 3>> slots;
-    for (const CacheSlot &slot : sig.cache)
-      slots.push_back({slot.pastInput, slot.presentOutput, slot.seqAxis});
-    if (InPlaceCache::usable(md, slots)) {
+    if (growsInPlace()) {
       for (const CacheSlot &slot : sig.cache) {
         const TensorDesc &desc = md.inputs[slot.pastInput];
         inPlace.add(desc.dtype, cacheDims(desc), slot.seqAxis);
@@ -212,6 +209,22 @@ public:
   }
 
 private:
+  /// Whether every cache slot has an `append` line (and in-place growth is
+  /// enabled): the slots then share one buffer each with their present.
+  bool growsInPlace() const {
+    if (sig.cache.empty() || !InPlaceCache::enabled(md))
+      return false;
+    return std::all_of(
+        sig.cache.begin(), sig.cache.end(), [&](const CacheSlot &slot) {
+          return std::any_of(md.appends.begin(), md.appends.end(),
+                             [&](const AppendPair &pair) {
+                               return pair.input == slot.pastInput &&
+                                      pair.output == slot.presentOutput &&
+                                      pair.axis == slot.seqAxis;
+                             });
+        });
+  }
+
   /// A past input's dims for batch 1 and no cached positions: the
   /// dynamic dims (the batch and the sequence axis) are 1 and 0.
   static std::vector<int64_t> cacheDims(const TensorDesc &desc) {
@@ -262,10 +275,10 @@ private:
     if (sig.positionIds != kAbsent)
       inputs[sig.positionIds] = positions.get();
     std::vector<attnc_tensor *> preset(md.outputs.size(), nullptr);
-    int64_t cached = static_cast<int64_t>(begin);
-    int64_t grown = static_cast<int64_t>(begin + count);
     if (inPlace.size() > 0)
-      if (attnc_status s = inPlace.reserve(grown, cached, cacheLimit))
+      if (attnc_status s =
+              inPlace.prepare(static_cast<int64_t>(begin),
+                              static_cast<int64_t>(count), cacheLimit))
         return s;
     for (size_t c = 0; c < sig.cache.size(); ++c) {
       const CacheSlot &slot = sig.cache[c];
@@ -273,13 +286,8 @@ private:
         inputs[slot.pastInput] = past[c].get();
         continue;
       }
-      attnc_tensor *pastView = inPlace.view(c, cached, /*present=*/false);
-      attnc_tensor *presentView = inPlace.view(c, grown, /*present=*/true);
-      if (!pastView || !presentView)
-        return fail(ATTNC_STATUS_INTERNAL,
-                    "attnc_generate: KV cache buffer too short");
-      inputs[slot.pastInput] = pastView;
-      preset[slot.presentOutput] = presentView;
+      inputs[slot.pastInput] = inPlace.past(c);
+      preset[slot.presentOutput] = inPlace.present(c);
     }
 
     std::vector<attnc_tensor *> raw(md.outputs.size(), nullptr);

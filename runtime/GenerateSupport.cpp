@@ -15,14 +15,6 @@
 using namespace attnc::rt;
 using namespace attnc::rt::gen;
 
-size_t gen::findDesc(const std::vector<TensorDesc> &list,
-                     const std::string &name) {
-  for (size_t i = 0; i < list.size(); ++i)
-    if (list[i].name == name)
-      return i;
-  return kAbsent;
-}
-
 attnc_status gen::makeRow(size_t n, TensorPtr &out, int64_t *&data) {
   int64_t dims[2] = {1, static_cast<int64_t>(n)};
   attnc_tensor *t = nullptr;
@@ -33,23 +25,12 @@ attnc_status gen::makeRow(size_t n, TensorPtr &out, int64_t *&data) {
   return ATTNC_STATUS_OK;
 }
 
-bool InPlaceCache::usable(const Metadata &md,
-                          const std::vector<std::array<size_t, 3>> &slots) {
+bool InPlaceCache::enabled(const Metadata &md) {
   // A GPU model's host code copies its arguments as contiguous blocks.
-  if (slots.empty() || !md.device.empty())
+  if (md.appends.empty() || !md.device.empty())
     return false;
   const char *mode = std::getenv("ATTNC_KV_CACHE");
-  if (mode && std::strcmp(mode, "copy") == 0)
-    return false;
-  for (const auto &[input, output, axis] : slots) {
-    bool found = false;
-    for (const AppendPair &pair : md.appends)
-      found |=
-          pair.input == input && pair.output == output && pair.axis == axis;
-    if (!found)
-      return false;
-  }
-  return true;
+  return !mode || std::strcmp(mode, "copy") != 0;
 }
 
 void InPlaceCache::add(attnc_dtype dtype, std::vector<int64_t> dims,
@@ -84,50 +65,37 @@ static void copyPositions(void *dst, int64_t dstCap, const void *src,
                 static_cast<const char *>(src) + r * inner * srcCap, bytes);
 }
 
-attnc_status InPlaceCache::reserve(int64_t needed, int64_t kept,
+attnc_status InPlaceCache::prepare(int64_t cached, int64_t count,
                                    int64_t limit) {
+  int64_t needed = cached + count;
   for (auto &entry : entries) {
     int64_t capacity = entry->dims[entry->axis];
-    if (entry->buffer && capacity >= needed)
-      continue;
-    int64_t grown = std::max(needed + 64, 2 * capacity);
-    if (limit >= needed)
-      grown = std::min(grown, limit);
-    std::vector<int64_t> dims = entry->dims;
-    dims[entry->axis] = grown;
-    attnc_tensor *t = nullptr;
-    if (attnc_status s = attnc_tensor_create(entry->past.dtype, dims.size(),
-                                             dims.data(), &t))
-      return s;
-    TensorPtr buffer(t);
-    if (entry->buffer)
-      copyPositions(t->data, grown, entry->buffer->data, capacity,
-                    std::min(kept, capacity), dims, entry->axis,
-                    dtypeSize(t->dtype));
-    entry->buffer = std::move(buffer);
-    entry->dims = dims;
-    // Strides of the buffer: the views are its first positions.
-    std::vector<int64_t> strides(dims.size());
-    int64_t stride = 1;
-    for (size_t d = dims.size(); d-- > 0;) {
-      strides[d] = stride;
-      stride *= dims[d]; // fits: the buffer's size was checked
+    if (!entry->buffer || capacity < needed) {
+      int64_t grown = std::max(needed + 64, 2 * capacity);
+      if (limit >= needed)
+        grown = std::min(grown, limit);
+      std::vector<int64_t> dims = entry->dims;
+      dims[entry->axis] = grown;
+      attnc_tensor *t = nullptr;
+      if (attnc_status s = attnc_tensor_create(entry->past.dtype, dims.size(),
+                                               dims.data(), &t))
+        return s;
+      TensorPtr buffer(t);
+      if (entry->buffer)
+        copyPositions(t->data, grown, entry->buffer->data, capacity, cached,
+                      dims, entry->axis, dtypeSize(t->dtype));
+      entry->buffer = std::move(buffer);
+      entry->dims = dims;
+      // The views are the buffer's first positions, with its strides.
+      for (attnc_tensor *view : {&entry->past, &entry->present}) {
+        view->strides = contiguousStrides(dims);
+        view->data = t->data;
+      }
     }
-    for (attnc_tensor *view : {&entry->past, &entry->present}) {
-      view->strides = strides;
-      view->data = t->data;
-    }
+    entry->past.dims[entry->axis] = cached;
+    entry->present.dims[entry->axis] = needed;
   }
   return ATTNC_STATUS_OK;
-}
-
-attnc_tensor *InPlaceCache::view(size_t k, int64_t length, bool present) {
-  Entry &entry = *entries[k];
-  if (!entry.buffer || length < 0 || length > entry.dims[entry.axis])
-    return nullptr;
-  attnc_tensor &v = present ? entry.present : entry.past;
-  v.dims[entry.axis] = length;
-  return &v;
 }
 
 attnc_status InPlaceCache::load(size_t k, const attnc_tensor &t) {

@@ -15,20 +15,14 @@
 
 #include "Internal.h"
 
-#include <array>
 #include <limits>
 
 namespace attnc::rt::gen {
-
-constexpr size_t kAbsent = std::numeric_limits<size_t>::max();
 
 struct TensorDeleter {
   void operator()(attnc_tensor *t) const { attnc_tensor_destroy(t); }
 };
 using TensorPtr = std::unique_ptr<attnc_tensor, TensorDeleter>;
-
-/// The index of the tensor named `name`, or kAbsent.
-size_t findDesc(const std::vector<TensorDesc> &list, const std::string &name);
 
 /// An i64 [1, n] tensor; `data` points at its n values.
 attnc_status makeRow(size_t n, TensorPtr &out, int64_t *&data);
@@ -48,25 +42,24 @@ attnc_status readOptions(const char *fn, const attnc_generate_options *options,
 /// one of twice the capacity (amortized: a few copies per generation).
 class InPlaceCache {
 public:
-  /// Whether generation may grow `md`'s cache in place: a CPU model, every
-  /// (past input, present output, axis) in `slots` has an `append` line,
-  /// and the environment does not ask for the copying loop
-  /// (ATTNC_KV_CACHE=copy).
-  static bool usable(const Metadata &md,
-                     const std::vector<std::array<size_t, 3>> &slots);
+  /// Whether generation may grow the cache entries of `md`'s `append`
+  /// lines in place: a CPU model with such lines, and the environment does
+  /// not ask for the copying loop (ATTNC_KV_CACHE=copy).
+  static bool enabled(const Metadata &md);
 
   /// An entry of `dims` (any value on `axis`), with no buffer yet.
   void add(attnc_dtype dtype, std::vector<int64_t> dims, size_t axis);
-  /// Makes room for `needed` positions in every entry, keeping the first
-  /// `kept`; a new buffer has room for at least twice the old capacity
-  /// (or needed + 64), but not beyond `limit` positions when that suffices.
-  attnc_status reserve(int64_t needed, int64_t kept, int64_t limit);
-  /// Entry `k` as `length` positions: the past view of a step that follows
-  /// `length` cached positions, or its present view of the grown cache.
-  /// Null when `length` exceeds the reserved room.
-  attnc_tensor *view(size_t k, int64_t length, bool present);
+  /// Readies a step that feeds `count` positions after `cached` ones: every
+  /// entry gets room for `cached + count` positions, keeping the cached
+  /// ones (a new buffer has room for at least twice the old capacity, or
+  /// 64 more, but not beyond `limit` positions when that suffices), and
+  /// its past/present views cover `cached` and `cached + count` positions.
+  attnc_status prepare(int64_t cached, int64_t count, int64_t limit);
+  /// Entry `k`'s views for the step prepare() readied.
+  attnc_tensor *past(size_t k) { return &entries[k]->past; }
+  attnc_tensor *present(size_t k) { return &entries[k]->present; }
   /// Copies a contiguous tensor (a present the copying way) into entry
-  /// `k`'s first positions; reserve room first.
+  /// `k`'s first positions, after a prepare() that made room for them.
   attnc_status load(size_t k, const attnc_tensor &t);
   size_t size() const { return entries.size(); }
 

@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <new>
 #include <string>
@@ -115,6 +116,14 @@ struct Metadata {
   std::vector<TensorDesc> outputs;
   std::vector<AppendPair> appends;
 };
+
+constexpr size_t kAbsent = std::numeric_limits<size_t>::max();
+
+/// The index of the tensor named `name` in `list`, or kAbsent.
+size_t findDesc(const std::vector<TensorDesc> &list, const std::string &name);
+
+/// Row-major contiguous element strides of `dims`.
+std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &dims);
 
 /// Evaluates an `=` dim from the symbol bindings of a run. Fails on
 /// arithmetic overflow, division by zero or a negative result.

@@ -301,6 +301,14 @@ bool attnc::rt::evaluateDim(
   return true;
 }
 
+size_t attnc::rt::findDesc(const std::vector<TensorDesc> &list,
+                           const std::string &name) {
+  for (size_t i = 0; i < list.size(); ++i)
+    if (list[i].name == name)
+      return i;
+  return kAbsent;
+}
+
 bool attnc::rt::parseMetadata(const char *text, Metadata &out,
                               std::string &error) {
   std::string all(text);
@@ -442,24 +450,17 @@ bool attnc::rt::parseMetadata(const char *text, Metadata &out,
   // `append` pairs: the two tensors must agree in everything but the axis,
   // and a tensor can be in one pair only (two views of one buffer).
   for (const RawAppend &raw : rawAppends) {
-    auto where = [&](const std::vector<TensorDesc> &list,
-                     const std::string &name) {
-      for (size_t k = 0; k < list.size(); ++k)
-        if (list[k].name == name)
-          return k;
-      return list.size();
-    };
     AppendPair pair;
-    pair.output = where(out.outputs, raw.output);
-    pair.input = where(out.inputs, raw.input);
+    pair.output = findDesc(out.outputs, raw.output);
+    pair.input = findDesc(out.inputs, raw.input);
     pair.axis = raw.axis;
     auto bad = [&](const std::string &why) {
       return lineError(raw.line,
                        "'append " + raw.output + " " + raw.input + "': " + why);
     };
-    if (pair.output == out.outputs.size())
+    if (pair.output == kAbsent)
       return bad("no output named '" + raw.output + "'");
-    if (pair.input == out.inputs.size())
+    if (pair.input == kAbsent)
       return bad("no input named '" + raw.input + "'");
     const TensorDesc &o = out.outputs[pair.output];
     const TensorDesc &in = out.inputs[pair.input];

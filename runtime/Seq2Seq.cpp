@@ -179,18 +179,12 @@ public:
       std::map<std::string, attnc_tensor *> preset;
       if (cached && inPlace.size() > 0) {
         // target.size() - 1 positions are cached, one is fed.
-        int64_t cachedLen = static_cast<int64_t>(target.size()) - 1;
-        if (attnc_status s =
-                inPlace.reserve(cachedLen + 1, cachedLen, cacheLimit))
+        if (attnc_status s = inPlace.prepare(
+                static_cast<int64_t>(target.size()) - 1, 1, cacheLimit))
           return s;
         for (size_t k = 0; k < inPlaceNames.size(); ++k) {
-          attnc_tensor *pastView = inPlace.view(k, cachedLen, false);
-          attnc_tensor *presentView = inPlace.view(k, cachedLen + 1, true);
-          if (!pastView || !presentView)
-            return fail(ATTNC_STATUS_INTERNAL,
-                        std::string(kFn) + ": KV cache buffer too short");
-          feed[kPast + inPlaceNames[k]] = pastView;
-          preset[kPresent + inPlaceNames[k]] = presentView;
+          feed[kPast + inPlaceNames[k]] = inPlace.past(k);
+          preset[kPresent + inPlaceNames[k]] = inPlace.present(k);
         }
       }
       std::vector<TensorPtr> outputs;
@@ -224,7 +218,9 @@ private:
   /// lines) into buffers that grow in place.
   attnc_status startInPlace(size_t cachedLen) {
     const Metadata &md = withPast->model->metadata;
-    std::vector<std::array<size_t, 3>> slots;
+    if (!InPlaceCache::enabled(md))
+      return ATTNC_STATUS_OK;
+    std::vector<size_t> axes;
     std::vector<std::string> names;
     for (const AppendPair &pair : md.appends) {
       const std::string &in = md.inputs[pair.input].name;
@@ -232,11 +228,9 @@ private:
       if (!startsWith(in, kPast) || !startsWith(out, kPresent) ||
           in.substr(kPast.size()) != out.substr(kPresent.size()))
         continue;
-      slots.push_back({pair.input, pair.output, pair.axis});
+      axes.push_back(pair.axis);
       names.push_back(in.substr(kPast.size()));
     }
-    if (!InPlaceCache::usable(md, slots))
-      return ATTNC_STATUS_OK;
     // Every target position but the last generated one can be fed.
     cacheLimit = static_cast<int64_t>(opts.max_new_tokens);
     std::vector<const attnc_tensor *> firsts;
@@ -245,14 +239,16 @@ private:
       if (it == cache.end())
         continue; // fed from elsewhere: stays a plain tensor
       const attnc_tensor &first = *it->second;
-      inPlace.add(first.dtype, first.dims, slots[k][2]);
+      inPlace.add(first.dtype, first.dims, axes[k]);
       inPlaceNames.push_back(names[k]);
       firsts.push_back(&first);
     }
     if (inPlace.size() == 0)
       return ATTNC_STATUS_OK;
+    // Room for the next step (cachedLen cached + 1), then the first
+    // step's entries copied in.
     if (attnc_status s =
-            inPlace.reserve(static_cast<int64_t>(cachedLen) + 1, 0, cacheLimit))
+            inPlace.prepare(static_cast<int64_t>(cachedLen), 1, cacheLimit))
       return s;
     for (size_t k = 0; k < firsts.size(); ++k)
       if (attnc_status s = inPlace.load(k, *firsts[k]))

@@ -157,12 +157,10 @@ attnc_status runImpl(attnc_session &session, const attnc_tensor *const *inputs,
     for (const AppendPair &pair : md.appends) {
       if ((isInput ? pair.input : pair.output) != index)
         continue;
-      int64_t stride = 1;
-      allowed = !session.gpu && t->strides.size() == t->dims.size();
-      for (size_t d = t->dims.size(); allowed && d-- > pair.axis;) {
-        allowed = t->strides[d] == stride;
-        stride *= t->dims[d];
-      }
+      std::vector<int64_t> contiguous = contiguousStrides(t->dims);
+      allowed = !session.gpu && t->strides.size() == t->dims.size() &&
+                std::equal(t->strides.begin() + pair.axis, t->strides.end(),
+                           contiguous.begin() + pair.axis);
     }
     if (!allowed)
       return fail(ATTNC_STATUS_INTERNAL,

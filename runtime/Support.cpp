@@ -199,3 +199,14 @@ std::string attnc::rt::formatDims(size_t rank, const int64_t *dims) {
   }
   return s + "]";
 }
+
+std::vector<int64_t>
+attnc::rt::contiguousStrides(const std::vector<int64_t> &dims) {
+  std::vector<int64_t> strides(dims.size());
+  int64_t stride = 1;
+  for (size_t d = dims.size(); d-- > 0;) {
+    strides[d] = stride;
+    stride *= dims[d]; // callers' dims were size-checked: no overflow
+  }
+  return strides;
+}

@@ -97,8 +97,8 @@ def run_attnc(args, so, prompt, n, threads, copy):
         env["ATTNC_KV_CACHE"] = "copy"
     cmd = [args.attnc_run, so, "--generate", str(n), "--prompt-ids",
            ",".join(map(str, prompt)), "--threads", str(threads)]
-    best = None
-    for _ in range(2):  # the first call warms the page cache and the model
+    result = None
+    for _ in range(2):  # the first call warms the page cache; keep the second
         p = subprocess.run(cmd, capture_output=True, text=True, env=env)
         ids = re.search(r"generated: ([0-9 ]+)", p.stdout)
         # The timing line goes to stderr.
@@ -107,8 +107,8 @@ def run_attnc(args, so, prompt, n, threads, copy):
         if p.returncode != 0 or not ids or not m:
             sys.exit(f"attnc-run failed ({p.returncode}): {shlex.join(cmd)}\n"
                      f"{p.stdout}\n{p.stderr}")
-        best = (ids.group(1).split(), float(m.group(1)), float(m.group(2)))
-    return best
+        result = (ids.group(1).split(), float(m.group(1)), float(m.group(2)))
+    return result
 
 
 def run_ort(model, prompt, n, threads):

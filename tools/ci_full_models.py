@@ -243,7 +243,6 @@ def main(argv=None):
         log(f"error: ctest cannot read {build}")
         return 1
     reconfigured = False
-    unregistered = []
     if not graphs:
         graphs = list(COSTS)
         # Configure only if at least one test could run.

@@ -103,18 +103,20 @@ static void replacePlaceholder(std::string &text, StringRef key,
 // `{omp}`/`{omp-llvm}` by the OpenMP stages (or nothing) from
 // CompileOptions.
 static const char *const kLLVMLowering =
-    "func.func(attnc-cpu-tile-and-vectorize{codegen})," ATTNC_BUFFERIZE_STAGES
+    "func.func(attnc-cpu-tile-and-vectorize{codegen}),"
+    ATTNC_BUFFERIZE_STAGES
     "func.func(attnc-elide-self-copies),"
     "convert-linalg-to-loops,"
     "{omp}"
-    "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction})"
-    ","
+    "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction}),"
     "convert-vector-to-scf{full-unroll=true},"
     "expand-strided-metadata,"
     "lower-affine,"
     "convert-scf-to-cf,"
     "convert-vector-to-llvm{vector-contract-lowering=outerproduct "
-    "reassociate-fp-reductions=true}," ATTNC_TO_LLVM_STAGES "{omp-llvm}"
+    "reassociate-fp-reductions=true},"
+    ATTNC_TO_LLVM_STAGES
+    "{omp-llvm}"
     "reconcile-unrealized-casts";
 
 // The CUDA lowering: every tensor buffer in device memory, the parallel

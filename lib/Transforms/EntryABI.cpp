@@ -7,6 +7,8 @@
 #include "attnc/Dialect/Attn/AttnDialect.h"
 #include "attnc/Transforms/Passes.h"
 
+#include "AppendOutputs.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringExtras.h"
@@ -147,18 +149,13 @@ MemRefType appendViewType(RankedTensorType type, int64_t axis) {
 /// which is lowered since): `arg`'s only reader is one zero-offset,
 /// unit-stride `tensor.insert_slice` in the chain of slices that builds
 /// `v` (or still the concat). With a single reader that copies it into the
-/// output's first
-/// positions, running with `arg` aliasing those positions is safe: the
-/// copy writes each element's own value, and nothing else writes there.
+/// output's first positions, running with `arg` aliasing those positions
+/// is safe: the copy writes each element's own value, and nothing else
+/// writes there.
 bool stillAppends(Value v, BlockArgument arg) {
   // Not lowered yet (attnc-opt tests run the pass on attn-level IR).
   if (auto concat = v.getDefiningOp<tensor::ConcatOp>())
-    return concat.getInputs().front() == arg &&
-           llvm::all_of(arg.getUsers(),
-                        [&](Operation *user) {
-                          return user == concat || isa<tensor::DimOp>(user);
-                        }) &&
-           llvm::count(concat.getInputs(), arg) == 1;
+    return attnc::appendsTo(concat, arg);
   tensor::InsertSliceOp copy;
   for (Operation *user : arg.getUsers()) {
     if (isa<tensor::DimOp>(user))

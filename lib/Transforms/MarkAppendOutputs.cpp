@@ -12,6 +12,8 @@
 #include "attnc/Dialect/Attn/AttnDialect.h"
 #include "attnc/Transforms/Passes.h"
 
+#include "AppendOutputs.h"
+
 namespace attnc {
 #define GEN_PASS_DEF_MARKAPPENDOUTPUTS
 #include "attnc/Transforms/Passes.h.inc"
@@ -20,20 +22,6 @@ namespace attnc {
 using namespace mlir;
 
 namespace {
-/// True when `arg` is only read by `concat` and by dim queries: no other
-/// op may observe the input's memory once it aliases the output.
-bool onlyFeeds(BlockArgument arg, tensor::ConcatOp concat) {
-  unsigned concatUses = 0;
-  for (OpOperand &use : arg.getUses()) {
-    Operation *user = use.getOwner();
-    if (user == concat.getOperation() && use.getOperandNumber() == 0)
-      ++concatUses;
-    else if (!isa<tensor::DimOp>(user))
-      return false;
-  }
-  return concatUses == 1;
-}
-
 struct MarkAppendOutputsPass
     : public attnc::impl::MarkAppendOutputsBase<MarkAppendOutputsPass> {
   void runOnOperation() override {
@@ -52,7 +40,7 @@ struct MarkAppendOutputsPass
       auto arg = dyn_cast<BlockArgument>(concat.getInputs().front());
       // The same element type and dims off the axis (a concat result may
       // be more static than its operands): the runtime passes both sides
-      // as views of one buffer. onlyFeeds also rules out a second mark on
+      // as views of one buffer. appendsTo also rules out a second mark on
       // one input.
       auto argType =
           cast<RankedTensorType>(concat.getInputs().front().getType());
@@ -62,7 +50,7 @@ struct MarkAppendOutputsPass
         sameDims &= d == static_cast<int64_t>(concat.getDim()) ||
                     argType.getDimSize(d) == resultType.getDimSize(d);
       if (!arg || arg.getOwner() != &func.getBody().front() ||
-          !onlyFeeds(arg, concat) || !sameDims)
+          !attnc::appendsTo(concat, arg) || !sameDims)
         continue;
       func.setResultAttr(
           i, attnc::attn::kAppendAttr,
