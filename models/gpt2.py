@@ -16,9 +16,12 @@ torch.onnx.export as two graphs, with Hugging Face / optimum names:
           f32[batch_size, heads, past_sequence_length, head_dim]
    -> logits, present.N.key, present.N.value (total_sequence_length long)
 
-Test data: full sequence (batch, seq) = (1, 5) and (2, 7); decode step
-(batch, past, seq) = (1, 5, 1) and (2, 7, 2), with the past computed by the
-torch model. In the batch-2 sets the second row is left-padded (two zeros at
+Test data: full sequence (batch, seq) = (1, 5), (2, 7) and (1, 20); step
+with a past (batch, past, seq) = (1, 5, 1), (2, 7, 2) and (1, 4, 17), with
+the past computed by the torch model. The third sets have more than 16
+query rows: on the CPU they run attention through the reference expansion,
+the others through the online-softmax loop nest (docs/passes.md,
+attnc-lower-attention-flash). In the batch-2 sets the second row is left-padded (two zeros at
 the start of attention_mask), as batched generation does.
 """
 
@@ -47,8 +50,8 @@ CONFIGS = {
     "medium": dict(n_layer=24, n_embd=1024, n_head=16, vocab_size=50257,
                    n_positions=1024),
 }
-FULL_SHAPES = [(1, 5), (2, 7)]            # (batch, seq)
-PAST_SHAPES = [(1, 5, 1), (2, 7, 2)]      # (batch, past, seq)
+FULL_SHAPES = [(1, 5), (2, 7), (1, 20)]   # (batch, seq)
+PAST_SHAPES = [(1, 5, 1), (2, 7, 2), (1, 4, 17)]  # (batch, past, seq)
 LEFT_PAD = 2                              # padded positions of row 1
 
 

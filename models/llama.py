@@ -30,8 +30,8 @@ CONFIGS = {
                  num_key_value_heads=2, max_position_embeddings=128,
                  rms_norm_eps=1e-6, initializer_range=0.1),
 }
-FULL_SHAPES = [(1, 5), (2, 7)]            # (batch, seq)
-PAST_SHAPES = [(1, 5, 1), (2, 7, 2)]      # (batch, past, seq)
+FULL_SHAPES = [(1, 5), (2, 7), (1, 20)]   # (batch, seq): see gpt2.py
+PAST_SHAPES = [(1, 5, 1), (2, 7, 2), (1, 4, 17)]  # (batch, past, seq)
 
 
 def build(config, seed):

@@ -95,20 +95,20 @@ def run_attnc(args, so, prompt, n, threads, copy):
     env.pop("ATTNC_KV_CACHE", None)
     if copy:
         env["ATTNC_KV_CACHE"] = "copy"
+    # One unmeasured generation first in the same session, as ORT's
+    # warm-up run below: both then start with their buffers allocated.
     cmd = [args.attnc_run, so, "--generate", str(n), "--prompt-ids",
-           ",".join(map(str, prompt)), "--threads", str(threads)]
-    result = None
-    for _ in range(2):  # the first call warms the page cache; keep the second
-        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        ids = re.search(r"generated: ([0-9 ]+)", p.stdout)
-        # The timing line goes to stderr.
-        m = re.search(r"prompt of \d+ \+ first token ([0-9.]+) ms, then "
-                      r"([0-9.]+) tokens/s", p.stdout + p.stderr)
-        if p.returncode != 0 or not ids or not m:
-            sys.exit(f"attnc-run failed ({p.returncode}): {shlex.join(cmd)}\n"
-                     f"{p.stdout}\n{p.stderr}")
-        result = (ids.group(1).split(), float(m.group(1)), float(m.group(2)))
-    return result
+           ",".join(map(str, prompt)), "--threads", str(threads),
+           "--warmup", "1"]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    ids = re.search(r"generated: ([0-9 ]+)", p.stdout)
+    # The timing line goes to stderr.
+    m = re.search(r"prompt of \d+ \+ first token ([0-9.]+) ms, then "
+                  r"([0-9.]+) tokens/s", p.stdout + p.stderr)
+    if p.returncode != 0 or not ids or not m:
+        sys.exit(f"attnc-run failed ({p.returncode}): {shlex.join(cmd)}\n"
+                 f"{p.stdout}\n{p.stderr}")
+    return ids.group(1).split(), float(m.group(1)), float(m.group(2))
 
 
 def run_ort(model, prompt, n, threads):

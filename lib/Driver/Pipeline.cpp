@@ -102,6 +102,12 @@ static void replacePlaceholder(std::string &text, StringRef key,
 // `{codegen}` is replaced by the options of attnc-cpu-tile-and-vectorize,
 // `{omp}`/`{omp-llvm}` by the OpenMP stages (or nothing) from
 // CompileOptions.
+/// Longest query (rows per head) that the CPU pipeline lowers to the
+/// online-softmax loop nest instead of the reference expansion: decode steps
+/// and short chunks. GPT-2 small, 1 thread: a decode step after 480 tokens
+/// spends ~13 ms per token in the expansion's attention (docs/performance.md).
+static constexpr int64_t kCpuFlashQueryRows = 16;
+
 static const char *const kLLVMLowering =
     "func.func(attnc-cpu-tile-and-vectorize{codegen}),"
     ATTNC_BUFFERIZE_STAGES
@@ -444,10 +450,17 @@ LogicalResult attnc::compileModule(ModuleOp module,
                             "bufferization, LLVM dialect");
   {
     PassManager pm(ctx);
-    // GPU kernels get the online-softmax attention; the CPU keeps the
-    // reference expansion (its tiled GEMMs are faster at these lengths).
-    if (options.gpu.enabled)
+    // GPU kernels get the online-softmax attention. The CPU gets it for
+    // short queries (decode steps), where it reads the KV cache once; long
+    // queries keep the reference expansion, whose tiled GEMMs are faster.
+    if (options.gpu.enabled) {
       pm.addNestedPass<func::FuncOp>(createLowerAttentionFlash());
+    } else {
+      LowerAttentionFlashOptions flash;
+      flash.maxQueryRows = kCpuFlashQueryRows;
+      flash.fastReductions = true;
+      pm.addNestedPass<func::FuncOp>(createLowerAttentionFlash(flash));
+    }
     buildLinalgPipeline(pm);
     if (failed(runStage(module, pm, reporter)))
       return failure();

@@ -48,6 +48,8 @@ SmallVector<Value> maskIndices(OpBuilder &b, Location loc, Value mask,
 
 struct LowerAttentionFlashPass
     : public attnc::impl::LowerAttentionFlashBase<LowerAttentionFlashPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     SmallVector<attn::AttentionOp> ops;
     getOperation().walk([&](attn::AttentionOp op) { ops.push_back(op); });
@@ -57,30 +59,77 @@ struct LowerAttentionFlashPass
   }
 
   LogicalResult lower(attn::AttentionOp op) {
+    if (!supported(op))
+      return failure();
+    Value q = op.getQuery();
+    auto qType = cast<RankedTensorType>(q.getType());
+    int64_t rank = qType.getRank();
+    int64_t tq = qType.getDimSize(rank - 2);
+    OpBuilder b(op);
+    if (maxQueryRows <= 0 || !ShapedType::isDynamic(tq)) {
+      if (maxQueryRows > 0 && tq > maxQueryRows)
+        return failure();
+      op.replaceAllUsesWith(build(b, op));
+      op.erase();
+      return success();
+    }
+    // A dynamic query length: the loop nest only when it is short, the
+    // op (its reference expansion) otherwise.
+    Location loc = op.getLoc();
+    Value rows = tensor::DimOp::create(b, loc, q, rank - 2);
+    Value limit = arith::ConstantIndexOp::create(b, loc, maxQueryRows);
+    Value isShort = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                          rows, limit);
+    auto ifOp = scf::IfOp::create(b, loc, TypeRange{op.getType()}, isShort,
+                                  /*withElseRegion=*/true);
+    OpBuilder thenB = ifOp.getThenBodyBuilder();
+    scf::YieldOp::create(thenB, loc, build(thenB, op));
+    OpBuilder elseB = ifOp.getElseBodyBuilder();
+    Operation *kept = elseB.clone(*op);
+    scf::YieldOp::create(elseB, loc, kept->getResults());
+    op.replaceAllUsesWith(ifOp.getResult(0));
+    op.erase();
+    return success();
+  }
+
+  /// Whether `build` covers the op: f32, rank >= 3, static head sizes, and
+  /// a whole number of query heads per key/value head.
+  static bool supported(attn::AttentionOp op) {
+    auto qType = cast<RankedTensorType>(op.getQuery().getType());
+    auto kType = cast<RankedTensorType>(op.getKey().getType());
+    auto vType = cast<RankedTensorType>(op.getValue().getType());
+    int64_t rank = qType.getRank();
+    auto et = dyn_cast<FloatType>(qType.getElementType());
+    if (!et || rank < 3 || !et.isF32())
+      return false;
+    int64_t d = qType.getDimSize(rank - 1), dv = vType.getDimSize(rank - 1);
+    if (ShapedType::isDynamic(d) || ShapedType::isDynamic(dv) ||
+        kType.getDimSize(rank - 1) != d)
+      return false;
+    if (rank == 4 && qType.getDimSize(1) != kType.getDimSize(1)) {
+      int64_t h = qType.getDimSize(1), hkv = kType.getDimSize(1);
+      if (ShapedType::isDynamic(h) || ShapedType::isDynamic(hkv) ||
+          h % hkv != 0)
+        return false;
+    }
+    return true;
+  }
+
+  /// Builds the loop nest at `b`'s insertion point and returns its result.
+  Value build(OpBuilder &b, attn::AttentionOp op) {
     Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
     auto qType = cast<RankedTensorType>(q.getType());
     auto kType = cast<RankedTensorType>(k.getType());
     auto vType = cast<RankedTensorType>(v.getType());
     auto outType = cast<RankedTensorType>(op.getType());
     int64_t rank = qType.getRank();
-    auto et = dyn_cast<FloatType>(qType.getElementType());
-    if (!et || rank < 3 || !et.isF32())
-      return failure();
+    auto et = cast<FloatType>(qType.getElementType());
     int64_t d = qType.getDimSize(rank - 1), dv = vType.getDimSize(rank - 1);
-    if (ShapedType::isDynamic(d) || ShapedType::isDynamic(dv) ||
-        kType.getDimSize(rank - 1) != d)
-      return failure();
     // Grouped-query attention (rank 4): kv head = h / group.
     int64_t group = 1;
-    if (rank == 4 && qType.getDimSize(1) != kType.getDimSize(1)) {
-      int64_t h = qType.getDimSize(1), hkv = kType.getDimSize(1);
-      if (ShapedType::isDynamic(h) || ShapedType::isDynamic(hkv) ||
-          h % hkv != 0)
-        return failure();
-      group = h / hkv;
-    }
+    if (rank == 4 && qType.getDimSize(1) != kType.getDimSize(1))
+      group = qType.getDimSize(1) / kType.getDimSize(1);
 
-    OpBuilder b(op);
     Location loc = op.getLoc();
     auto cIdx = [&](int64_t x) {
       return arith::ConstantIndexOp::create(b, loc, x).getResult();
@@ -145,7 +194,9 @@ struct LowerAttentionFlashPass
           Value kRow = readRow(lb, k, dVec, rowIndices(kvBatch, j));
           Value prod = arith::MulFOp::create(lb, loc, qRow, kRow);
           Value s = vector::ReductionOp::create(
-              lb, loc, vector::CombiningKind::ADD, prod);
+              lb, loc, vector::CombiningKind::ADD, prod,
+              fastReductions ? arith::FastMathFlags::reassoc
+                             : arith::FastMathFlags::none);
           s = arith::MulFOp::create(lb, loc, s, scale);
           SmallVector<Value> scoreIdx(qBatch.begin(), qBatch.end());
           scoreIdx.push_back(i);
@@ -207,9 +258,8 @@ struct LowerAttentionFlashPass
     tensor::ParallelInsertSliceOp::create(b, loc, written,
                                           body->getArguments().back(), offsets,
                                           sizes, strides);
-    op.replaceAllUsesWith(forall.getResult(0));
-    op.erase();
-    return success();
+    b.setInsertionPointAfter(forall);
+    return forall.getResult(0);
   }
 };
 

@@ -1,15 +1,17 @@
 // RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-cpu-tile-and-vectorize{vector-bits=256 vector-registers=16}))' | FileCheck %s
 // RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-cpu-tile-and-vectorize{vector-bits=512 vector-registers=32 parallel=false}))' | FileCheck %s --check-prefix=AVX512
 
-// A static GEMM: an scf.forall of cache tiles, a K-block loop, register
-// tiles (AVX2: 6x16, AVX-512: 8x32) as outer products on FMAs with the
-// accumulator hoisted out of the K loop.
+// A static GEMM: an scf.forall of cache tiles (N tiles outside M tiles, so
+// threads split the columns), a K-block loop, register tiles (AVX2: 6x16,
+// AVX-512: 8x32) as outer products on FMAs with the accumulator hoisted out
+// of the K loop.
 
 #mk = affine_map<(m, n, k) -> (m, k)>
 #kn = affine_map<(m, n, k) -> (k, n)>
 #mn = affine_map<(m, n, k) -> (m, n)>
 // CHECK-LABEL: func.func @gemm
-// CHECK: scf.forall
+// CHECK: scf.forall (%[[N:.*]], %[[M:.*]]) = (0, 0) to (256, 128) step (64, 48)
+// CHECK: tensor.extract_slice %{{.*}}[%[[M]], %[[N]]] [%{{.*}}, 64]
 // CHECK: scf.for
 // CHECK: vector.transfer_read {{.*}} vector<6x16xf32>
 // CHECK: scf.for {{.*}} -> (vector<6x16xf32>)

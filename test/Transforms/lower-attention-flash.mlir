@@ -1,4 +1,5 @@
 // RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-lower-attention-flash))' | FileCheck %s
+// RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-lower-attention-flash{max-query-rows=16 fast-reductions=true}))' | FileCheck %s --check-prefix=SHORT
 
 // One forall iteration per query row; one loop over the keys with the
 // running max, sum and a vector<Dv> accumulator; the causal mask is read
@@ -45,4 +46,53 @@ func.func @dynamic_head(%q: tensor<2x3x?xf32>, %k: tensor<2x5x?xf32>, %v: tensor
   %o = attn.attention %q, %k, %v {scale = 1.0 : f32}
       : (tensor<2x3x?xf32>, tensor<2x5x?xf32>, tensor<2x5x?xf32>) -> tensor<2x3x?xf32>
   return %o : tensor<2x3x?xf32>
+}
+
+// -----
+
+// With max-query-rows (the CPU pipeline): a dynamic query length is tested
+// at run time; short queries take the loop nest (with reassociated dot
+// products), longer ones keep the op for the reference expansion.
+// CHECK-LABEL: func.func @dynamic_rows
+// CHECK-NOT: scf.if
+// SHORT-LABEL: func.func @dynamic_rows
+// SHORT: %[[TQ:.*]] = tensor.dim %{{.*}}, %c2 : tensor<?x4x?x8xf32>
+// SHORT: %[[SHORT:.*]] = arith.cmpi ule, %[[TQ]], %c16
+// SHORT: %[[R:.*]] = scf.if %[[SHORT]] -> (tensor<?x4x?x8xf32>) {
+// SHORT: scf.forall
+// SHORT: vector.reduction <add>, %{{.*}} fastmath<reassoc> : vector<8xf32> into f32
+// SHORT: } else {
+// SHORT: %[[KEPT:.*]] = attn.attention
+// SHORT: scf.yield %[[KEPT]]
+// SHORT: return %[[R]]
+func.func @dynamic_rows(%q: tensor<?x4x?x8xf32>, %k: tensor<?x4x?x8xf32>, %v: tensor<?x4x?x8xf32>) -> tensor<?x4x?x8xf32> {
+  %o = attn.attention %q, %k, %v {scale = 1.0 : f32}
+      : (tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>) -> tensor<?x4x?x8xf32>
+  return %o : tensor<?x4x?x8xf32>
+}
+
+// -----
+
+// A static query length is decided at compile time: one row (decode) is
+// lowered with no run-time test...
+// SHORT-LABEL: func.func @static_one_row
+// SHORT-NOT: scf.if
+// SHORT-NOT: attn.attention
+// SHORT: scf.forall
+func.func @static_one_row(%q: tensor<1x4x1x8xf32>, %k: tensor<1x4x?x8xf32>, %v: tensor<1x4x?x8xf32>) -> tensor<1x4x1x8xf32> {
+  %o = attn.attention %q, %k, %v {scale = 1.0 : f32}
+      : (tensor<1x4x1x8xf32>, tensor<1x4x?x8xf32>, tensor<1x4x?x8xf32>) -> tensor<1x4x1x8xf32>
+  return %o : tensor<1x4x1x8xf32>
+}
+
+// -----
+
+// ... and 32 rows keep the op.
+// SHORT-LABEL: func.func @static_long
+// SHORT-NOT: scf.forall
+// SHORT: attn.attention
+func.func @static_long(%q: tensor<1x4x32x8xf32>, %k: tensor<1x4x32x8xf32>, %v: tensor<1x4x32x8xf32>) -> tensor<1x4x32x8xf32> {
+  %o = attn.attention %q, %k, %v {scale = 1.0 : f32}
+      : (tensor<1x4x32x8xf32>, tensor<1x4x32x8xf32>, tensor<1x4x32x8xf32>) -> tensor<1x4x32x8xf32>
+  return %o : tensor<1x4x32x8xf32>
 }

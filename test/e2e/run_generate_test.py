@@ -268,6 +268,13 @@ def main(argv=None):
     if copied != got:
         sys.exit(f"FAIL: ATTNC_KV_CACHE=copy gave other ids: {copied}")
     print("ATTNC_KV_CACHE=copy: the same ids")
+    # A second generation in the same sessions (attnc-run --warmup) starts
+    # from the workspaces the first one grew: the same ids must come out.
+    again = parse_ids(run(gen + ["--warmup", "1"]), "generated")
+    if again != got:
+        sys.exit(f"FAIL: a second generation in the same session gave other "
+                 f"ids: {again}")
+    print("second generation in the same session (--warmup 1): the same ids")
     if len(set(got)) < 2:
         print("note: greedy repeats one id; the sampled run below checks "
               "varied prefixes")

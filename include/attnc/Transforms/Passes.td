@@ -246,7 +246,9 @@ def CPUTileAndVectorize : Pass<"attnc-cpu-tile-and-vectorize",
       M, one N and one K loop and any number of batch loops; or two N loops
       when `attnc-pack-weights` packed the weight into panels) are tiled
       twice: a cache tile of `mc x nc` (batch loops by 1) in an
-      `scf.forall` (the thread level), K blocks whose B panel fills half of
+      `scf.forall` (the thread level, N tiles outside M tiles, so that
+      OpenMP's static schedule splits the columns evenly rather than the
+      rows, whose last tile is short), K blocks whose B panel fills half of
       L1, then a register tile of `mr x nr x 1` in `scf.for` loops N, M, K.
       `nr` is two vector registers of lanes, `mr` the most rows that keep
       `2*mr` accumulators plus operands within `vector-registers` (at most
@@ -750,7 +752,9 @@ def LowerAttentionFlash : Pass<"attnc-lower-attention-flash",
   let summary = "Lowers attn.attention to a flash-attention loop nest";
   let description = [{
     Used by the CUDA target instead of the reference expansion of
-    attn.attention (which materializes the `[..., Tq, Tk]` scores). Each
+    attn.attention (which materializes the `[..., Tq, Tk]` scores), and by
+    the CPU target for short queries (decode: one new token against a long
+    KV cache; see `max-query-rows`). Each
     query row is one iteration of an `scf.forall` over `[..., Tq]` (one GPU
     thread after attnc-gpu-map-loops); it walks the keys once with an online
     softmax: the running maximum `m`, the running sum `l` and the output
@@ -759,6 +763,16 @@ def LowerAttentionFlash : Pass<"attnc-lower-attention-flash",
     ever stored. Masks are read per score with numpy broadcasting;
     grouped-query attention reads key/value head `h / (H / Hkv)`. Needs
     static head sizes D and Dv.
+
+    With `max-query-rows=N` (> 0) the loop nest runs only when the query
+    length is at most N: a dynamic length is tested at run time by an
+    `scf.if` whose other branch keeps the op (and so the reference
+    expansion, whose tiled GEMMs are faster for long queries); a static
+    length above N leaves the op as it is. The CPU pipeline uses N = 16:
+    a decode step then reads each cached key and value once, with no
+    transposed copy of the keys and no score matrix. `fast-reductions`
+    lets the `q . k` sums be reassociated (a tree of vector adds instead
+    of a serial chain of scalar adds).
 
     Before:
     ```mlir
@@ -776,6 +790,13 @@ def LowerAttentionFlash : Pass<"attnc-lower-attention-flash",
     }
     ```
   }];
+  let options = [
+    Option<"maxQueryRows", "max-query-rows", "int64_t", /*default=*/"0",
+           "Lower only attention with at most this many query rows (0: "
+           "every op); longer queries keep the op">,
+    Option<"fastReductions", "fast-reductions", "bool", /*default=*/"false",
+           "Allow the q.k dot products to be summed in any order">
+  ];
   let dependentDialects = ["mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect",
                            "mlir::vector::VectorDialect",
