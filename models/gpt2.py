@@ -20,8 +20,8 @@ Test data: full sequence (batch, seq) = (1, 5), (2, 7) and (1, 20); step
 with a past (batch, past, seq) = (1, 5, 1), (2, 7, 2) and (1, 4, 17), with
 the past computed by the torch model. The third sets have more than 16
 query rows: on the CPU they run attention through the reference expansion,
-the others through the online-softmax loop nest (docs/passes.md,
-attnc-lower-attention-flash). In the batch-2 sets the second row is left-padded (two zeros at
+the others through the online-softmax loop nest
+(attnc-lower-attention-flash, docs/generated/AttncTransformsPasses.md). In the batch-2 sets the second row is left-padded (two zeros at
 the start of attention_mask), as batched generation does.
 """
 

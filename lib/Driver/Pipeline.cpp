@@ -97,17 +97,17 @@ static void replacePlaceholder(std::string &text, StringRef key,
     text.replace(pos, key.size(), value.str());
 }
 
+/// Longest query (rows per head) that the CPU pipeline lowers to the
+/// online-softmax loop nest instead of the reference expansion: decode steps
+/// and short chunks. GPT-2 small, greedy after a 480-token prompt, 1 thread:
+/// 27-30 -> 37-38 tokens/s with the loop nest (docs/performance.md).
+static constexpr int64_t kCpuFlashQueryRows = 16;
+
 // The lowering below linalg is a textual pipeline so that `attnc-opt
 // --attnc-lower-to-llvm` and the docs show exactly what the compiler runs.
 // `{codegen}` is replaced by the options of attnc-cpu-tile-and-vectorize,
 // `{omp}`/`{omp-llvm}` by the OpenMP stages (or nothing) from
 // CompileOptions.
-/// Longest query (rows per head) that the CPU pipeline lowers to the
-/// online-softmax loop nest instead of the reference expansion: decode steps
-/// and short chunks. GPT-2 small, 1 thread: a decode step after 480 tokens
-/// spends ~13 ms per token in the expansion's attention (docs/performance.md).
-static constexpr int64_t kCpuFlashQueryRows = 16;
-
 static const char *const kLLVMLowering =
     "func.func(attnc-cpu-tile-and-vectorize{codegen}),"
     ATTNC_BUFFERIZE_STAGES
@@ -252,7 +252,16 @@ void attnc::buildAttnPipeline(OpPassManager &pm, bool fuse) {
   pm.addPass(createCSEPass());
 }
 
-void attnc::buildLinalgPipeline(OpPassManager &pm) {
+void attnc::buildLinalgPipeline(OpPassManager &pm, bool gpu) {
+  // GPU kernels get the online-softmax attention. The CPU gets it for
+  // short queries (decode steps), where it reads the KV cache once; long
+  // queries keep the reference expansion, whose tiled GEMMs are faster.
+  LowerAttentionFlashOptions flash;
+  if (!gpu) {
+    flash.maxQueryRows = kCpuFlashQueryRows;
+    flash.fastReductions = true;
+  }
+  pm.addNestedPass<func::FuncOp>(createLowerAttentionFlash(flash));
   // While a KV cache's concat is still one op (docs/abi.md, `append`).
   pm.addPass(createMarkAppendOutputs());
   pm.addPass(createConvertAttnToLinalg());
@@ -450,18 +459,7 @@ LogicalResult attnc::compileModule(ModuleOp module,
                             "bufferization, LLVM dialect");
   {
     PassManager pm(ctx);
-    // GPU kernels get the online-softmax attention. The CPU gets it for
-    // short queries (decode steps), where it reads the KV cache once; long
-    // queries keep the reference expansion, whose tiled GEMMs are faster.
-    if (options.gpu.enabled) {
-      pm.addNestedPass<func::FuncOp>(createLowerAttentionFlash());
-    } else {
-      LowerAttentionFlashOptions flash;
-      flash.maxQueryRows = kCpuFlashQueryRows;
-      flash.fastReductions = true;
-      pm.addNestedPass<func::FuncOp>(createLowerAttentionFlash(flash));
-    }
-    buildLinalgPipeline(pm);
+    buildLinalgPipeline(pm, options.gpu.enabled);
     if (failed(runStage(module, pm, reporter)))
       return failure();
   }

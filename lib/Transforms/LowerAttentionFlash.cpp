@@ -103,8 +103,10 @@ struct LowerAttentionFlashPass
     if (!et || rank < 3 || !et.isF32())
       return false;
     int64_t d = qType.getDimSize(rank - 1), dv = vType.getDimSize(rank - 1);
+    auto outType = cast<RankedTensorType>(op.getType());
     if (ShapedType::isDynamic(d) || ShapedType::isDynamic(dv) ||
-        kType.getDimSize(rank - 1) != d)
+        kType.getDimSize(rank - 1) != d ||
+        outType.getDimSize(rank - 1) != dv)
       return false;
     if (rank == 4 && qType.getDimSize(1) != kType.getDimSize(1)) {
       int64_t h = qType.getDimSize(1), hkv = kType.getDimSize(1);
@@ -168,6 +170,16 @@ struct LowerAttentionFlashPass
     SmallVector<Value> kvBatch(ivs.begin(), ivs.end() - 1);
     if (group > 1)
       kvBatch[1] = arith::DivUIOp::create(b, loc, kvBatch[1], cIdx(group));
+    // A batch dim of size 1 in K or V is broadcast: read it at 0.
+    auto broadcastBatch = [&](RankedTensorType type) {
+      SmallVector<Value> idx(kvBatch);
+      for (int64_t d = 0; d + 2 < rank; ++d)
+        if (type.getDimSize(d) == 1)
+          idx[d] = zero;
+      return idx;
+    };
+    SmallVector<Value> kBatch = broadcastBatch(kType);
+    SmallVector<Value> vBatch = broadcastBatch(vType);
 
     auto rowIndices = [&](ArrayRef<Value> batch, Value row) {
       SmallVector<Value> idx(batch.begin(), batch.end());
@@ -191,7 +203,7 @@ struct LowerAttentionFlashPass
         b, loc, zero, tk, one, ValueRange{negInf, fZero, acc0},
         [&](OpBuilder &lb, Location, Value j, ValueRange iter) {
           Value m = iter[0], l = iter[1], acc = iter[2];
-          Value kRow = readRow(lb, k, dVec, rowIndices(kvBatch, j));
+          Value kRow = readRow(lb, k, dVec, rowIndices(kBatch, j));
           Value prod = arith::MulFOp::create(lb, loc, qRow, kRow);
           Value s = vector::ReductionOp::create(
               lb, loc, vector::CombiningKind::ADD, prod,
@@ -225,7 +237,7 @@ struct LowerAttentionFlashPass
           p = arith::SelectOp::create(lb, loc, allInf, fZero, p);
           Value lNew = arith::AddFOp::create(
               lb, loc, arith::MulFOp::create(lb, loc, l, corr), p);
-          Value vRow = readRow(lb, v, dvVec, rowIndices(kvBatch, j));
+          Value vRow = readRow(lb, v, dvVec, rowIndices(vBatch, j));
           Value corrV = vector::BroadcastOp::create(lb, loc, dvVec, corr);
           Value pV = vector::BroadcastOp::create(lb, loc, dvVec, p);
           Value accNew = vector::FMAOp::create(
@@ -233,6 +245,10 @@ struct LowerAttentionFlashPass
           scf::YieldOp::create(lb, loc, ValueRange{mNew, lNew, accNew});
         });
     Value l = loop.getResult(1), acc = loop.getResult(2);
+    // No keys (Tk = 0): a zero row, as the expansion gives, not 0 / 0.
+    Value noKeys =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, fZero);
+    l = arith::SelectOp::create(b, loc, noKeys, fOne, l);
     Value lV = vector::BroadcastOp::create(b, loc, dvVec, l);
     Value result = arith::DivFOp::create(b, loc, acc, lV);
 

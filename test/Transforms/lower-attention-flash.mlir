@@ -96,3 +96,20 @@ func.func @static_long(%q: tensor<1x4x32x8xf32>, %k: tensor<1x4x32x8xf32>, %v: t
       : (tensor<1x4x32x8xf32>, tensor<1x4x32x8xf32>, tensor<1x4x32x8xf32>) -> tensor<1x4x32x8xf32>
   return %o : tensor<1x4x32x8xf32>
 }
+
+// -----
+
+// Keys and values with a batch dim of 1 are broadcast over the query's
+// batch: read at index 0. With no keys the row is 0 (l = 0 is divided as 1).
+// CHECK-LABEL: func.func @broadcast_kv_batch
+// CHECK: scf.forall (%[[B:.*]], %[[H:.*]], %[[I:.*]]) in
+// CHECK: vector.transfer_read %{{.*}}[%[[B]], %[[H]], %[[I]], %[[C0:[a-z0-9_]+]]]{{.*}} : tensor<?x4x?x8xf32>
+// CHECK: vector.transfer_read %{{.*}}[%[[C0]], %[[H]], %{{.*}}, %{{.*}}]{{.*}} : tensor<1x4x?x8xf32>
+// CHECK: %[[NOKEYS:.*]] = arith.cmpf oeq
+// CHECK: arith.select %[[NOKEYS]]
+// CHECK: arith.divf
+func.func @broadcast_kv_batch(%q: tensor<?x4x?x8xf32>, %k: tensor<1x4x?x8xf32>, %v: tensor<1x4x?x8xf32>) -> tensor<?x4x?x8xf32> {
+  %o = attn.attention %q, %k, %v {scale = 1.0 : f32}
+      : (tensor<?x4x?x8xf32>, tensor<1x4x?x8xf32>, tensor<1x4x?x8xf32>) -> tensor<?x4x?x8xf32>
+  return %o : tensor<?x4x?x8xf32>
+}

@@ -122,8 +122,9 @@ void registerAttncPasses();
 /// Graph-level cleanup (constant folding, CSE) and, with `fuse`, the
 /// fusion passes on the attn dialect.
 void buildAttnPipeline(mlir::OpPassManager &pm, bool fuse = true);
-/// attn -> linalg on tensors, fused.
-void buildLinalgPipeline(mlir::OpPassManager &pm);
+/// attn -> linalg on tensors, fused; attention lowered for the CPU (short
+/// queries as online-softmax loop nests) or, with `gpu`, for CUDA (all).
+void buildLinalgPipeline(mlir::OpPassManager &pm, bool gpu = false);
 /// linalg on tensors -> LLVM dialect with the ABI entry. Fails when the
 /// MLIR passes are not registered (see registerAttncPasses).
 mlir::LogicalResult buildLLVMPipeline(mlir::OpPassManager &pm,

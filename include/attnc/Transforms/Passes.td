@@ -771,8 +771,10 @@ def LowerAttentionFlash : Pass<"attnc-lower-attention-flash",
     length above N leaves the op as it is. The CPU pipeline uses N = 16:
     a decode step then reads each cached key and value once, with no
     transposed copy of the keys and no score matrix. `fast-reductions`
-    lets the `q . k` sums be reassociated (a tree of vector adds instead
-    of a serial chain of scalar adds).
+    marks the `q . k` reductions `reassoc`, so they may be summed as a
+    tree whatever the later lowering's defaults (the CPU lowering
+    reassociates vector reductions anyway). A batch dim of size 1 in K or
+    V is broadcast; with no keys the output row is 0.
 
     Before:
     ```mlir
