@@ -257,10 +257,8 @@ void attnc::buildLinalgPipeline(OpPassManager &pm, bool gpu) {
   // short queries (decode steps), where it reads the KV cache once; long
   // queries keep the reference expansion, whose tiled GEMMs are faster.
   LowerAttentionFlashOptions flash;
-  if (!gpu) {
+  if (!gpu)
     flash.maxQueryRows = kCpuFlashQueryRows;
-    flash.fastReductions = true;
-  }
   pm.addNestedPass<func::FuncOp>(createLowerAttentionFlash(flash));
   // While a KV cache's concat is still one op (docs/abi.md, `append`).
   pm.addPass(createMarkAppendOutputs());

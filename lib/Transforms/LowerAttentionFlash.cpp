@@ -206,9 +206,7 @@ struct LowerAttentionFlashPass
           Value kRow = readRow(lb, k, dVec, rowIndices(kBatch, j));
           Value prod = arith::MulFOp::create(lb, loc, qRow, kRow);
           Value s = vector::ReductionOp::create(
-              lb, loc, vector::CombiningKind::ADD, prod,
-              fastReductions ? arith::FastMathFlags::reassoc
-                             : arith::FastMathFlags::none);
+              lb, loc, vector::CombiningKind::ADD, prod);
           s = arith::MulFOp::create(lb, loc, s, scale);
           SmallVector<Value> scoreIdx(qBatch.begin(), qBatch.end());
           scoreIdx.push_back(i);

@@ -846,8 +846,8 @@ void generate(const Model &m, const Options &opts) {
   // Warm-up generations leave the sessions' workspaces grown to this
   // prompt, so the measured one pays no first-touch page faults.
   attnc_status status = ATTNC_STATUS_OK;
-  for (long i = 0; opts.warmupGiven && i < opts.warmup && status == ATTNC_STATUS_OK;
-       ++i)
+  long warmups = opts.warmupGiven ? opts.warmup : 0;
+  for (long i = 0; i < warmups && status == ATTNC_STATUS_OK; ++i)
     status = run();
   if (status == ATTNC_STATUS_OK)
     status = run();

@@ -770,11 +770,8 @@ def LowerAttentionFlash : Pass<"attnc-lower-attention-flash",
     expansion, whose tiled GEMMs are faster for long queries); a static
     length above N leaves the op as it is. The CPU pipeline uses N = 16:
     a decode step then reads each cached key and value once, with no
-    transposed copy of the keys and no score matrix. `fast-reductions`
-    marks the `q . k` reductions `reassoc`, so they may be summed as a
-    tree whatever the later lowering's defaults (the CPU lowering
-    reassociates vector reductions anyway). A batch dim of size 1 in K or
-    V is broadcast; with no keys the output row is 0.
+    transposed copy of the keys and no score matrix. A batch dim of size 1
+    in K or V is broadcast; with no keys the output row is 0.
 
     Before:
     ```mlir
@@ -795,9 +792,7 @@ def LowerAttentionFlash : Pass<"attnc-lower-attention-flash",
   let options = [
     Option<"maxQueryRows", "max-query-rows", "int64_t", /*default=*/"0",
            "Lower only attention with at most this many query rows (0: "
-           "every op); longer queries keep the op">,
-    Option<"fastReductions", "fast-reductions", "bool", /*default=*/"false",
-           "Allow the q.k dot products to be summed in any order">
+           "every op); longer queries keep the op">
   ];
   let dependentDialects = ["mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect",
