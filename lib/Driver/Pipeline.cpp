@@ -29,6 +29,8 @@
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <unistd.h>
+
 using namespace mlir;
 using namespace attnc;
 
@@ -194,7 +196,20 @@ static std::string cudaLoweringPipeline(const CompileOptions &options) {
   return text;
 }
 
+/// One core's L2 cache in bytes when compiling for the host CPU (glibc
+/// reads it from CPUID), else 1 MiB: a size between the 512 KiB-2 MiB of
+/// current x86 and Arm server cores.
+static int64_t resolveL2CacheBytes(const TargetOptions &target) {
+  constexpr int64_t kDefault = 1 << 20;
+  if (isCrossTarget(target) || !(target.cpu.empty() || target.cpu == "native"))
+    return kDefault;
+  long bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
+  return bytes > 0 ? bytes : kDefault;
+}
+
 void attnc::resolveCodegenOptions(CompileOptions &options) {
+  if (options.l2CacheBytes <= 0)
+    options.l2CacheBytes = resolveL2CacheBytes(options.target);
   if (options.vectorBits > 0 && options.vectorRegisters > 0)
     return;
   int64_t bits = 128, regs = 16;
@@ -223,6 +238,8 @@ static std::string llvmLoweringPipeline(const CompileOptions &options) {
   std::string codegen = "{vector-bits=" + std::to_string(options.vectorBits) +
                         " vector-registers=" +
                         std::to_string(options.vectorRegisters) +
+                        " l2-cache-bytes=" +
+                        std::to_string(options.l2CacheBytes) +
                         " parallel=" + (options.parallel ? "true" : "false") +
                         "}";
   std::string text = kLLVMLowering;

@@ -137,12 +137,20 @@ CPUTileAndVectorize::planContraction(linalg::LinalgOp op) const {
   int64_t nr = 2 * lanes;
   int64_t mr = std::clamp<int64_t>((vectorRegisters - 4) / 2, 1, 8);
   // The thread/cache tile: 8 register rows by 4 register columns (64x128
-  // for AVX-512), and K blocks such that a kc x nr panel of B (reused by
-  // the 8 register tiles of M) fills half of a 32 KiB L1 data cache.
+  // for AVX-512). K is blocked only when a kc x nr panel of B (reused by
+  // the 8 register tiles of M) would exceed a quarter of L2: streaming the
+  // panel from L2 keeps the accumulators in registers over all of K. An
+  // L1-sized panel (kc = 128, AVX-512) reloads them every kc steps and cut
+  // the stream into short runs: measured on a Xeon (Sapphire/Emerald
+  // Rapids, 2 MiB L2), 1 thread, the best of 8-10 interleaved rounds:
+  // 128x768x3072 GEMM 3.59 -> 3.40 ms, BERT-base 201 -> 191 ms.
   int64_t mc = 8 * mr, nc = 4 * nr;
-  int64_t kc = std::max<int64_t>(
-      16384 / (nr * (maxElementBits(op) / 8)), 1);
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t kc = std::max<int64_t>(
+      l2CacheBytes / 4 / (nr * (maxElementBits(op) / 8)), 1);
+  // Equal blocks when K is static (3072 with kc = 2048: 2 x 1536).
+  if (!ShapedType::isDynamic(ranges[k]) && ranges[k] > kc)
+    kc = llvm::divideCeil(ranges[k], llvm::divideCeil(ranges[k], kc));
   TilingPlan plan;
   unsigned numLoops = op.getNumLoops();
   plan.outer.assign(numLoops, 0);

@@ -1,5 +1,7 @@
 // RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-cpu-tile-and-vectorize{vector-bits=256 vector-registers=16}))' | FileCheck %s
 // RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-cpu-tile-and-vectorize{vector-bits=512 vector-registers=32 parallel=false}))' | FileCheck %s --check-prefix=AVX512
+// A 64 KiB L2 bounds B panels (16 lanes x 4 B x kc) to 16 KiB: kc = 256.
+// RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-cpu-tile-and-vectorize{vector-bits=256 vector-registers=16 l2-cache-bytes=65536}))' | FileCheck %s --check-prefix=SMALLL2
 
 // A static GEMM: an scf.forall of cache tiles (N tiles outside M tiles, so
 // threads split the columns), a K-block loop, register tiles (AVX2: 6x16,
@@ -14,7 +16,9 @@
 // CHECK: tensor.extract_slice %{{.*}}[%[[M]], %[[N]]] [%{{.*}}, 64]
 // CHECK: scf.for
 // CHECK: vector.transfer_read {{.*}} vector<6x16xf32>
-// CHECK: scf.for {{.*}} -> (vector<6x16xf32>)
+// A panel of all of K (512 x 16 floats) fits a quarter of the default 1 MiB
+// L2: no K blocks, the register tile's K loop runs over all of K.
+// CHECK: scf.for %{{.*}} = %c0 to %c512 step %c1 {{.*}} -> (vector<6x16xf32>)
 // CHECK-COUNT-6: vector.fma {{.*}} : vector<16xf32>
 // CHECK: scf.yield {{.*}} : vector<6x16xf32>
 // CHECK-NOT: linalg.generic
@@ -22,6 +26,11 @@
 // AVX512-NOT: scf.forall
 // AVX512: scf.for {{.*}} -> (vector<8x32xf32>)
 // AVX512-COUNT-8: vector.fma {{.*}} : vector<32xf32>
+// SMALLL2-LABEL: func.func @gemm
+// SMALLL2: scf.forall
+// SMALLL2: scf.for %{{.*}} = %c0 to %c512 step %c256
+// SMALLL2: scf.for %{{.*}} = %c0 to %c64 step %c16
+// SMALLL2: scf.for %{{.*}} = %c0 to %c256 step %c1 {{.*}} -> (vector<6x16xf32>)
 func.func @gemm(%a: tensor<128x512xf32>, %b: tensor<512x256xf32>) -> tensor<128x256xf32> {
   %cst = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<128x256xf32>

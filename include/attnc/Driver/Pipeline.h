@@ -78,6 +78,9 @@ struct CompileOptions {
   /// width in bits and register count; 0 = derived from `target`.
   int64_t vectorBits = 0;
   int64_t vectorRegisters = 0;
+  /// One core's L2 cache in bytes (bounds the GEMM K blocks); 0 = the
+  /// host's when compiling for the host CPU, else 1 MiB.
+  int64_t l2CacheBytes = 0;
   /// Run the outer tiles on threads (OpenMP; the thread count is chosen at
   /// run time, see docs/abi.md).
   bool parallel = true;
@@ -106,7 +109,8 @@ struct CompileOptions {
 
 /// Fills `vectorBits`/`vectorRegisters` of `options` that are 0 from the
 /// target's features (AVX-512: 512/32, AVX: 256/16, NEON: 128/32, else
-/// 128/16).
+/// 128/16), and a 0 `l2CacheBytes` from the host (host CPU targets) or
+/// with 1 MiB.
 void resolveCodegenOptions(CompileOptions &options);
 
 /// The GPU architectures of `options` (default sm_80 and sm_90).

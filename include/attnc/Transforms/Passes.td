@@ -248,8 +248,10 @@ def CPUTileAndVectorize : Pass<"attnc-cpu-tile-and-vectorize",
       twice: a cache tile of `mc x nc` (batch loops by 1) in an
       `scf.forall` (the thread level, N tiles outside M tiles, so that
       OpenMP's static schedule splits the columns evenly rather than the
-      rows, whose last tile is short), K blocks whose B panel fills half of
-      L1, then a register tile of `mr x nr x 1` in `scf.for` loops N, M, K.
+      rows, whose last tile is short), K blocks only where a `kc x nr`
+      panel of B would exceed a quarter of `l2-cache-bytes` (equal blocks
+      for a static K), then a register tile of `mr x nr x 1` in `scf.for`
+      loops N, M, K.
       `nr` is two vector registers of lanes, `mr` the most rows that keep
       `2*mr` accumulators plus operands within `vector-registers` (at most
       8): 8x32 for AVX-512, 6x16 for AVX2, 8x8 for NEON. With packed
@@ -285,6 +287,8 @@ def CPUTileAndVectorize : Pass<"attnc-cpu-tile-and-vectorize",
            "Width of one vector register in bits (from the target)">,
     Option<"vectorRegisters", "vector-registers", "int64_t", /*default=*/"32",
            "Number of architectural vector registers (from the target)">,
+    Option<"l2CacheBytes", "l2-cache-bytes", "int64_t", /*default=*/"1048576",
+           "Size of one core's L2 cache (from the host; bounds the K blocks)">,
     Option<"parallel", "parallel", "bool", /*default=*/"true",
            "Emit scf.forall for the outer (thread-level) tiles">,
     Option<"approximateMath", "approximate-math", "bool", /*default=*/"true",
