@@ -13,19 +13,40 @@ compiles the model with `attnc`, and then times, interleaved round by round,
 
 at each thread count. It reports the median over rounds of each round's
 median latency, the spread of the round medians (min-max), GFLOP/s and the
-percentage of the machine's fp32 peak (`--peak-gflops` per core, 210 on the
-Zen 5 machine this was tuned on). With `--doc FILE` it also writes the
-table as Markdown (docs/performance.md).
+percentage of the machine's fp32 peak (per core: measured with a loop of
+independent vector FMAs, or given with `--peak-gflops`). With `--doc FILE`
+it also writes the table as Markdown (docs/performance.md).
+
+Further engines ("peers", `--peers`, default `openvino,iree`) run the same
+ONNX file on the same inputs and thread count in the same rounds:
+
+  * OpenVINO: `core.compile_model(model, "CPU")` with
+            `INFERENCE_NUM_THREADS`=T, one stream, the latency hint and
+            fp32 inference precision;
+  * IREE:   `iree-import-onnx` + `iree-compile` for the llvm-cpu backend
+            (`--iree-llvmcpu-target-cpu=host`), run by `iree.runtime` on
+            the local-task driver with T workers.
+
+Their Python packages need a newer numpy than Debian's torch 1.13 works
+with, so they live in their own venv (`--peers-venv`, default
+`.venv-peers`), which this script makes on first use; each peer's outputs
+are checked against ONNX Runtime's, and a peer that does not install,
+compile or match is reported as such in the doc, not left out silently.
+Every compile is timed (wall time and peak resident memory of the
+compiler process) for the doc's compile table; `--compile-only gpt2_medium`
+adds models that are compiled but not run.
 
 This is a benchmark driver, not a test: timings on a shared machine are
-noisy, which is why both engines run side by side in every round.
+noisy, which is why the engines run side by side in every round.
 
     .venv/bin/python tools/bench.py [--build build] [--threads 1,2]
-        [--rounds 5] [--runs 20] [--only matmul] [--doc docs/performance.md]
+        [--rounds 5] [--runs 20] [--only matmul] [--peers openvino,iree]
+        [--compile-only gpt2_medium] [--doc docs/performance.md]
 """
 
 import argparse
 import datetime
+import math
 import os
 import shlex
 import platform
@@ -202,6 +223,13 @@ WORKLOADS = {
     "marian_step": make_marian_step,
 }
 
+# Models only compiled (the compile table): key -> maker returning the
+# model path.
+COMPILE_ONLY = {
+    "gpt2_medium": lambda d: export_family(d, "gpt2.py", "medium",
+                                           "gpt2_medium"),
+}
+
 # Variants compiled with extra attnc options: key -> (base workload, name
 # suffix, attnc options, attnc-run --rtol/--atol). They share the base's
 # folder (the model is exported once) and compare with the same ONNX Runtime
@@ -257,9 +285,216 @@ print("median_ms", ms[len(ms) // 2])
 """
 
 
+# Peers: each runs in the peers venv, on the same input files, and checks
+# its outputs against ONNX Runtime's (output_<i>.pb, matched by name).
+PEER_RUNNER = r"""
+import os, sys, time
+import numpy as np
+from onnx import numpy_helper, load_tensor
+engine, model, artifact, data_dir = sys.argv[1:5]
+threads, runs, warmup = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+def tensors(prefix):
+    out, i = [], 0
+    while os.path.exists(os.path.join(data_dir, f"{prefix}_{i}.pb")):
+        t = load_tensor(os.path.join(data_dir, f"{prefix}_{i}.pb"))
+        out.append((t.name, numpy_helper.to_array(t)))
+        i += 1
+    return out
+inputs, refs = tensors("input"), tensors("output")
+if engine == "openvino":
+    import openvino as ov
+    cm = ov.Core().compile_model(model, "CPU", {
+        "INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": 1,
+        "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"})
+    req = cm.create_infer_request()
+    feed = dict(inputs)
+    index = {n: i for i, o in enumerate(cm.outputs) for n in o.get_names()}
+    def run():
+        req.infer(feed)
+        return {n: req.get_output_tensor(index[n]).data for n, _ in refs}
+    version = ov.__version__
+else:
+    import iree.runtime as rt
+    rt.flags.parse_flags(f"--task_topology_max_group_count={threads}")
+    config = rt.Config("local-task")
+    ctx = rt.SystemContext(config=config)
+    vm = rt.VmModule.mmap(config.vm_instance, artifact)
+    ctx.add_vm_module(vm)
+    fn = ctx.modules[vm.name][sys.argv[8]]
+    args = [a for _, a in inputs]
+    def run():
+        out = fn(*args)
+        if not isinstance(out, (list, tuple)):
+            out = [out]
+        return {n: np.asarray(o) for (n, _), o in zip(refs, out)}
+    import iree.compiler
+    version = iree.compiler.version.VERSION if hasattr(iree.compiler, "version") else "?"
+ms = []
+for i in range(warmup + runs):
+    t0 = time.perf_counter()
+    got = run()
+    t1 = time.perf_counter()
+    if i >= warmup:
+        ms.append((t1 - t0) * 1e3)
+err, bad = 0.0, []
+for n, r in refs:
+    g = np.asarray(got[n], dtype=np.float64).reshape(r.shape)
+    if r.size:
+        e = float(np.max(np.abs(g - r))) / max(float(np.max(np.abs(r))), 1e-6)
+        err = max(err, e)
+        if e > float(sys.argv[-1]):
+            bad.append(n)
+ms.sort()
+print("median_ms", ms[len(ms) // 2])
+print("max_rel_err", err)
+print("differing", f"{len(bad)} of {len(refs)} outputs, first {bad[0]}" if bad else "none")
+"""
+
+# A peer's outputs may differ from ONNX Runtime's by reassociated sums;
+# beyond this (max |err| / max |ref| over each output) its time is not
+# reported.
+PEER_TOLERANCE = 1e-3
+
+PEER_PACKAGES = ["openvino==2026.4.1", "iree-base-compiler==3.13.0",
+                 "iree-base-runtime==3.13.0", "onnx"]
+
+
+# Runs argv[1:] and prints its peak RSS (KiB) last. A child forked from this
+# (large) Python process inherits its RSS high-water mark through exec, so
+# rusage of a direct child would report the bench's own size; a grandchild
+# of this small helper starts fresh.
+MAXRSS_HELPER = r"""
+import os, subprocess, sys
+p = subprocess.Popen(sys.argv[1:])
+_, status, usage = os.wait4(p.pid, 0)
+sys.stdout.flush()
+print("ATTNC_BENCH_MAXRSS_KIB", usage.ru_maxrss, flush=True)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def timed(cmd, timeout=None):
+    """Runs `cmd`; returns (exit code or -1 on timeout, wall seconds, peak
+    resident memory of the command in MiB, its combined output)."""
+    with tempfile.TemporaryFile("w+") as log:
+        t0 = time.perf_counter()
+        p = subprocess.Popen([sys.executable, "-c", MAXRSS_HELPER] + cmd,
+                             stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        try:
+            code = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, 9)
+            p.wait()
+            code = -1
+        wall = time.perf_counter() - t0
+        log.seek(0)
+        out = log.read()
+    m = re.search(r"ATTNC_BENCH_MAXRSS_KIB (\d+)", out)
+    out = re.sub(r"ATTNC_BENCH_MAXRSS_KIB \d+\n?", "", out)
+    return code, wall, int(m.group(1)) / 1024.0 if m else 0.0, out
+
+
+def ensure_peers(args):
+    """The peers venv's python (made on first use), or None with the reason
+    in args.peer_notes."""
+    py = os.path.join(args.peers_venv, "bin", "python")
+    if not os.path.exists(py):
+        print(f"making {args.peers_venv} for {', '.join(args.peers)} "
+              "(pip install " + " ".join(PEER_PACKAGES) + ")", flush=True)
+        code, _, _, out = timed(["/usr/bin/python3", "-m", "venv",
+                                 args.peers_venv])
+        if code == 0:
+            code, _, _, out = timed([py, "-m", "pip", "install", "--quiet"]
+                                    + PEER_PACKAGES)
+        if code != 0:
+            shutil.rmtree(args.peers_venv, ignore_errors=True)
+            for peer in args.peers:
+                args.peer_notes[peer] = ("did not install: "
+                                         + out.strip().splitlines()[-1])
+            return None
+    versions = subprocess.run(
+        [py, "-c", "import importlib.metadata as m; print(m.version("
+         "'openvino'), m.version('iree-base-runtime'))"],
+        capture_output=True, text=True).stdout.split()
+    if len(versions) == 2:
+        args.peer_versions = {"openvino": versions[0], "iree": versions[1]}
+    return py
+
+
+def compile_iree(args, model, wdir, name):
+    """iree-import-onnx + iree-compile (llvm-cpu, host CPU) into
+    <wdir>/<name>.vmfb; returns (vmfb, function name) or (None, reason).
+    Records the compile's wall time and peak memory."""
+    import onnx
+    graph_name = onnx.load(model, load_external_data=False).graph.name
+    vmfb = os.path.join(wdir, name + ".vmfb")
+    if args.reuse_so and os.path.exists(vmfb):
+        return vmfb, graph_name
+    bindir = os.path.dirname(args.peers_python)
+    mlir = os.path.join(wdir, name + ".iree.mlir")
+    steps = [
+        [os.path.join(bindir, "iree-import-onnx"), model, "-o", mlir],
+        [os.path.join(bindir, "iree-compile"), mlir,
+         "--iree-hal-target-device=local",
+         "--iree-hal-local-target-device-backends=llvm-cpu",
+         "--iree-llvmcpu-target-cpu=host", "-o", vmfb],
+    ]
+    wall, rss = 0.0, 0.0
+    try:
+        for cmd in steps:
+            code, w, r, out = timed(cmd, timeout=args.peer_compile_timeout)
+            wall, rss = wall + w, max(rss, r)
+            if code != 0:
+                lines = [l for l in out.strip().splitlines() if l.strip()]
+                why = "timed out" if code == -1 else (
+                    lines[-1] if lines else f"exit {code}")
+                return None, (f"{os.path.basename(cmd[0])} failed after "
+                              f"{w:.0f} s: {why[:160]}")
+    finally:
+        if os.path.exists(mlir):
+            os.remove(mlir)
+    args.compiles.append({"workload": os.path.basename(model),
+                          "engine": "IREE",
+                          "seconds": wall, "rss_mib": rss,
+                          "weights": os.path.getsize(model)})
+    return vmfb, graph_name
+
+
+def run_peer(args, peer, model, artifact, data_dir, threads):
+    """(median ms, max relative error, which outputs differ) of one peer,
+    or (None, reason, None)."""
+    cmd = [args.peers_python, "-c", PEER_RUNNER, peer, model,
+           artifact[0] if artifact else "", data_dir, str(threads),
+           str(args.cur_runs), str(args.cur_warmup)]
+    cmd.append(artifact[1] if artifact else "")
+    cmd.append(str(PEER_TOLERANCE))
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    m = re.search(r"median_ms ([0-9.]+)", p.stdout)
+    e = re.search(r"max_rel_err ([0-9.eE+-]+|nan|inf)", p.stdout)
+    if p.returncode != 0 or not m or not e:
+        lines = [l for l in (p.stderr or p.stdout).strip().splitlines()
+                 if l.strip()]
+        return None, "run failed: " + (lines[-1][:160] if lines else
+                                       f"exit {p.returncode}"), None
+    d = re.search(r"differing (.*)", p.stdout)
+    return float(m.group(1)), float(e.group(1)), d.group(1) if d else ""
+
+
+def compile_attnc(args, model, so, flags):
+    """attnc model -o so, timed; exits on failure."""
+    code, wall, rss, out = timed([args.attnc, model, "-o", so] + flags)
+    if code != 0:
+        sys.exit(f"attnc failed ({code}) on {model}:\n{out}")
+    args.compiles.append({"workload": os.path.basename(model)
+                          + "".join(" " + f for f in flags),
+                          "engine": "attnc", "seconds": wall, "rss_mib": rss,
+                          "weights": os.path.getsize(model)})
+
+
 def run_attnc(args, so, data_dir, threads, tol=("1e-4", "1e-4")):
     cmd = [args.attnc_run, so, "--test-data", data_dir, "--benchmark",
-           str(args.runs), "--warmup", str(args.warmup), "--threads",
+           str(args.cur_runs), "--warmup", str(args.cur_warmup), "--threads",
            str(threads), "--rtol", tol[0], "--atol", tol[1]]
     p = subprocess.run(cmd, capture_output=True, text=True)
     m = re.search(r"median ([0-9.]+) ms", p.stdout)
@@ -271,7 +506,7 @@ def run_attnc(args, so, data_dir, threads, tol=("1e-4", "1e-4")):
 
 def run_ort(args, model, input_files, threads):
     cmd = [sys.executable, "-c", ORT_RUNNER, model, str(threads),
-           str(args.runs), str(args.warmup)] + input_files
+           str(args.cur_runs), str(args.cur_warmup)] + input_files
     p = subprocess.run(cmd, capture_output=True, text=True)
     m = re.search(r"median_ms ([0-9.]+)", p.stdout)
     if p.returncode != 0 or not m:
@@ -294,23 +529,61 @@ def cpu_name():
     return platform.processor() or "unknown CPU"
 
 
-def nominal_peak():
-    """fp32 GFLOP/s of one core: 2 FMA pipes x lanes x 2 FLOP x clock."""
-    flags, mhz = set(), 0.0
+# A chain of independent FMAs on the widest vectors (24 accumulators hide
+# the FMA latency on every x86 core we know of); timed on one core.
+PEAK_KERNEL = r"""
+#include <stdio.h>
+#include <time.h>
+typedef float v __attribute__((vector_size(LANES * 4)));
+int main(void) {
+  v acc[24], x, y;
+  for (int i = 0; i < LANES; ++i) { x[i] = 1.0f + 1e-7f; y[i] = 1e-7f; }
+  for (int j = 0; j < 24; ++j) acc[j] = y * (float)j;
+  const long iters = 40000000;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (long i = 0; i < iters; ++i) {
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 24; ++j) acc[j] = acc[j] * x + y;
+    __asm__ volatile("" : "+x"(x));
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  float s = 0;
+  for (int j = 0; j < 24; ++j) for (int i = 0; i < LANES; ++i) s += acc[j][i];
+  double sec = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+  printf("%f %f\n", 2.0 * 24 * LANES * iters / sec / 1e9, s);
+  return 0;
+}
+"""
+
+
+def measured_peak():
+    """fp32 GFLOP/s of one core, measured: a C loop of independent vector
+    FMAs (the widest the CPU has: 16 lanes with AVX-512, else 8) compiled
+    with clang-22 -O2 -march=native, best of 3. The clock it runs at is the
+    one the models see (turbo included), unlike /proc/cpuinfo's."""
+    flags = set()
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("flags") and not flags:
+                if line.startswith("flags"):
                     flags = set(line.split(":", 1)[1].split())
-                elif line.startswith("cpu MHz") and not mhz:
-                    mhz = float(line.split(":", 1)[1])
+                    break
     except OSError:
         pass
     lanes = 16 if "avx512f" in flags else 8 if "fma" in flags else 4
-    ghz = mhz / 1000.0 or 3.0
-    return (2 * lanes * 2 * ghz,
-            f"2 FMA pipes x {lanes} fp32 lanes x 2 FLOP x {ghz:.2f} GHz "
-            "(nominal clock from /proc/cpuinfo; boost clocks can exceed it)")
+    with tempfile.TemporaryDirectory() as tmp:
+        src, exe = os.path.join(tmp, "peak.c"), os.path.join(tmp, "peak")
+        with open(src, "w") as f:
+            f.write(PEAK_KERNEL)
+        subprocess.run(["clang-22", "-O2", "-march=native",
+                        "-ffp-contract=fast", f"-DLANES={lanes}", src, "-o",
+                        exe], check=True)
+        best = max(float(subprocess.run([exe], capture_output=True,
+                                        text=True, check=True).stdout.split()[0])
+                   for _ in range(3))
+    return best, (f"measured: independent {lanes}-lane FMAs on one core "
+                  "(tools/bench.py's PEAK_KERNEL, best of 3)")
 
 
 def main(argv=None):
@@ -323,13 +596,16 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=50,
                         help="timed runs per round and engine")
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--min-time", type=float, default=0.5,
+                        help="seconds of timed runs per round and engine at "
+                             "least (more runs than --runs for short "
+                             "workloads; warm-up: a quarter of it)")
     parser.add_argument("--only", default="",
                         help="comma-separated workloads (default: all of "
                              + ", ".join(WORKLOADS) + ")")
     parser.add_argument("--peak-gflops", type=float, default=0.0,
                         help="fp32 peak GFLOP/s of one core (default: "
-                             "FMA width x 2 x nominal clock from "
-                             "/proc/cpuinfo)")
+                             "measured with a loop of vector FMAs)")
     parser.add_argument("--work-dir", default="",
                         help="keep models here (default: a temp folder)")
     parser.add_argument("--conditions", default="",
@@ -339,11 +615,29 @@ def main(argv=None):
                         help="use an existing <work-dir>/<workload>/<name>.so "
                              "instead of compiling (full-size models take "
                              "minutes to compile)")
+    parser.add_argument("--peers", default="openvino,iree",
+                        help="further engines run beside attnc and ORT "
+                             "(comma-separated: openvino, iree; '' for none)")
+    parser.add_argument("--peers-venv", default=os.path.join(ROOT,
+                                                             ".venv-peers"),
+                        help="venv with the peers' packages (made on first "
+                             "use)")
+    parser.add_argument("--peer-compile-timeout", type=float, default=1200,
+                        help="seconds allowed for each IREE import/compile")
+    parser.add_argument("--compile-only", default="",
+                        help="models compiled (timed, peak memory) but not "
+                             "run: " + ", ".join(COMPILE_ONLY))
     parser.add_argument("--doc", default="",
                         help="write the results as Markdown to this file")
     args = parser.parse_args(argv)
+    args.peers = [p for p in args.peers.split(",") if p]
+    for p in args.peers:
+        if p not in ("openvino", "iree"):
+            parser.error(f"unknown peer '{p}' (openvino, iree)")
+    args.peer_notes, args.peer_versions, args.compiles = {}, {}, []
+    args.peers_python = ensure_peers(args) if args.peers else None
     if args.peak_gflops <= 0:
-        args.peak_gflops, args.peak_how = nominal_peak()
+        args.peak_gflops, args.peak_how = measured_peak()
     else:
         args.peak_how = "given with --peak-gflops"
     args.attnc = os.path.join(args.build, "bin", "attnc")
@@ -381,20 +675,64 @@ def main(argv=None):
                         arr, go.name).SerializeToString())
             so = os.path.join(wdir, name + ".so")
             if not (args.reuse_so and os.path.exists(so)):
-                subprocess.run([args.attnc, model, "-o", so] + flags,
-                               check=True)
+                compile_attnc(args, model, so, flags)
+            # Peers run the fp32 model: not again for attnc's variants.
+            peers = {}
+            if args.peers_python and key not in VARIANTS:
+                for peer in args.peers:
+                    if peer == "iree":
+                        vmfb, fn = compile_iree(args, model, wdir, name)
+                        peers[peer] = (vmfb, fn) if vmfb else fn
+                    else:
+                        peers[peer] = None
             for t in threads:
+                # Short workloads get more runs: a handful of 1 ms runs in a
+                # fresh process mostly measures its warm-up (page faults,
+                # clocks), not the kernel.
+                args.cur_runs, args.cur_warmup = 3, 1
+                est = run_attnc(args, so, data_dir, t, tol)
+                args.cur_runs = max(args.runs,
+                                    math.ceil(args.min_time * 1e3 / est))
+                args.cur_warmup = max(args.warmup,
+                                      math.ceil(args.min_time * 250 / est))
                 res = {"attnc": [], "ort": []}
+                peer_rows = {}
+                for peer, art in peers.items():
+                    if isinstance(art, str):
+                        peer_rows[peer] = art  # did not compile
+                    else:
+                        res[peer] = []
                 for r in range(args.rounds):
-                    # Alternate which engine goes first.
-                    order = ["attnc", "ort"] if r % 2 == 0 else ["ort", "attnc"]
+                    # Rotate which engine goes first.
+                    order = list(res)
+                    order = order[r % len(order):] + order[:r % len(order)]
                     for engine in order:
                         if engine == "attnc":
                             res[engine].append(
                                 run_attnc(args, so, data_dir, t, tol))
-                        else:
+                        elif engine == "ort":
                             res[engine].append(
                                 run_ort(args, model, input_files, t))
+                        elif engine not in peer_rows:
+                            ms, err, which = run_peer(
+                                args, engine, model, peers[engine], data_dir,
+                                t)
+                            if ms is None:
+                                peer_rows[engine] = err
+                            elif err > PEER_TOLERANCE:
+                                peer_rows[engine] = (
+                                    f"outputs differ from ONNX Runtime's "
+                                    f"(max |err| / max |ref| {err:.1e}; "
+                                    f"{which})")
+                            else:
+                                res[engine].append(ms)
+                for peer in peers:
+                    if peer not in peer_rows:
+                        ms = res.pop(peer)
+                        peer_rows[peer] = (statistics.median(ms), min(ms),
+                                           max(ms))
+                    else:
+                        res.pop(peer, None)
                 # Weights stored: the ONNX file for ONNX Runtime; for attnc
                 # too, unless attnc options changed them (bf16: the .so).
                 ort_bytes = os.path.getsize(model) if key in MEMORY_BOUND else 0
@@ -407,6 +745,8 @@ def main(argv=None):
                     gflops = flops / (med * 1e-3) / 1e9
                     row[engine] = (med, min(ms), max(ms), gflops,
                                    100.0 * gflops / (args.peak_gflops * t))
+                row["peers"] = peer_rows
+                row["runs"] = (args.cur_warmup, args.cur_runs)
                 rows.append(row)
                 a, o = row["attnc"], row["ort"]
                 print(f"{name:32s} T={t}  attnc {a[0]:8.3f} ms "
@@ -415,6 +755,16 @@ def main(argv=None):
                       f"[{o[1]:.3f}-{o[2]:.3f}] {o[3]:6.1f} GFLOP/s "
                       f"({o[4]:4.1f}% peak)   attnc/ORT time "
                       f"{a[0] / o[0]:.2f}x", flush=True)
+                for peer, pr in peer_rows.items():
+                    print(f"{'':32s} T={t}  {peer} " + (
+                        f"{pr[0]:8.3f} ms [{pr[1]:.3f}-{pr[2]:.3f}]   "
+                        f"attnc/{peer} time {a[0] / pr[0]:.2f}x"
+                        if isinstance(pr, tuple) else pr), flush=True)
+        for key in [n for n in args.compile_only.split(",") if n]:
+            wdir = os.path.join(work, key)
+            os.makedirs(wdir, exist_ok=True)
+            model = COMPILE_ONLY[key](wdir)
+            compile_attnc(args, model, os.path.join(wdir, key + ".so"), [])
     finally:
         if not args.work_dir:
             shutil.rmtree(work, ignore_errors=True)
@@ -455,17 +805,22 @@ def write_doc(args, rows, argv):
     lines.append("- command: `.venv/bin/python tools/bench.py "
                  + shlex.join(argv) + "`")
     lines.append(f"- method: {args.rounds} rounds, engines interleaved; each "
-                 f"round {args.warmup} warm-up + {args.runs} timed runs; "
+                 f"round at least {args.warmup} warm-up + {args.runs} "
+                 f"timed runs, and at least {args.min_time:g} s of timed "
+                 "runs (a quarter of that warming up), the counts set per "
+                 "workload from a 3-run attnc estimate (runs column); "
                  "median of the round medians, [min-max] of the round "
                  "medians. attnc runs check the outputs against ONNX "
                  "Runtime's (rtol 1e-4) in the same process.\n")
-    lines.append("| workload | GFLOP | threads | attnc ms | attnc GFLOP/s "
-                 "(% peak) | ORT ms | ORT GFLOP/s (% peak) | attnc/ORT time |")
-    lines.append("|---|---|---|---|---|---|---|---|")
+    lines.append("| workload | GFLOP | threads | runs | attnc ms | attnc "
+                 "GFLOP/s (% peak) | ORT ms | ORT GFLOP/s (% peak) | "
+                 "attnc/ORT time |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         a, o = r["attnc"], r["ort"]
         lines.append(
             f"| {r['workload']} | {r['gflop']:.3f} | {r['threads']} | "
+            f"{r['runs'][0]}+{r['runs'][1]} | "
             f"{a[0]:.3f} [{a[1]:.3f}-{a[2]:.3f}] | {a[3]:.1f} ({a[4]:.0f}%) | "
             f"{o[0]:.3f} [{o[1]:.3f}-{o[2]:.3f}] | {o[3]:.1f} ({o[4]:.0f}%) | "
             f"{a[0] / o[0]:.2f}x |")
@@ -493,6 +848,67 @@ def write_doc(args, rows, argv):
                          f"{bound:.2f} | {attnc_bytes / a / 1e6:.1f} | "
                          f"{a / bound:.2f}x | "
                          f"{r['weight_bytes'] / o / 1e6:.1f} |")
+        lines.append("")
+    peer_names = {"openvino": "OpenVINO", "iree": "IREE"}
+    peers = [p for p in args.peers if any(p in r.get("peers", {})
+                                          for r in rows)]
+    if args.peers:
+        lines.append("Other engines on the same model files, inputs and "
+                     "thread counts, in the same rounds (engine order "
+                     "rotated): " + "; ".join(
+                         f"{peer_names[p]} "
+                         f"{args.peer_versions.get(p, '(not installed)')}"
+                         for p in args.peers)
+                     + ". OpenVINO: `compile_model(..., 'CPU')`, "
+                     "`INFERENCE_NUM_THREADS` = threads, one stream, latency "
+                     "hint, fp32 inference precision. IREE: `iree-import-onnx` "
+                     "+ `iree-compile` for llvm-cpu with "
+                     "`--iree-llvmcpu-target-cpu=host`, local-task driver "
+                     "with `--task_topology_max_group_count` = threads. Their "
+                     "outputs are checked against ONNX Runtime's (max |err| "
+                     f"/ max |ref| <= {PEER_TOLERANCE:g}).\n")
+        notes = dict(args.peer_notes)
+        if peers:
+            lines.append("| workload | threads | attnc ms | " + " | ".join(
+                f"{peer_names[p]} ms | attnc/{peer_names[p]} time"
+                for p in peers) + " |")
+            lines.append("|---|---|---|" + "---|---|" * len(peers))
+            for r in rows:
+                if not r.get("peers"):
+                    continue
+                cells = []
+                for p in peers:
+                    pr = r["peers"].get(p)
+                    if isinstance(pr, tuple):
+                        cells += [f"{pr[0]:.3f} [{pr[1]:.3f}-{pr[2]:.3f}]",
+                                  f"{r['attnc'][0] / pr[0]:.2f}x"]
+                    else:
+                        cells += ["not run (below)", ""]
+                        if pr:
+                            notes[f"{peer_names[p]}, {r['workload']}"] = pr
+                lines.append(f"| {r['workload']} | {r['threads']} | "
+                             f"{r['attnc'][0]:.3f} | " + " | ".join(cells)
+                             + " |")
+            lines.append("")
+        for what, why in notes.items():
+            lines.append(f"- {peer_names.get(what, what)}: {why}")
+        if notes:
+            lines.append("")
+    if args.compiles:
+        lines.append("Compile time and memory: wall time and peak resident "
+                     "memory of the compiler process(es) (IREE: "
+                     "`iree-import-onnx` then `iree-compile`, times added, "
+                     "peak of the two), against the size of the ONNX file, "
+                     "in the same run. attnc compiles to a "
+                     "`.so` for this machine's CPU (`--mcpu` = host).\n")
+        lines.append("| model | compiler | wall s | peak memory MiB | "
+                     "ONNX weights MiB | peak / weights |")
+        lines.append("|---|---|---|---|---|---|")
+        for c in args.compiles:
+            mib = c["weights"] / 2**20
+            lines.append(f"| {c['workload']} | {c['engine']} | "
+                         f"{c['seconds']:.1f} | {c['rss_mib']:.0f} | "
+                         f"{mib:.0f} | {c['rss_mib'] / mib:.1f}x |")
         lines.append("")
     lines.append(
         "Workloads: `matmul_MxKxN` is one ONNX MatMul `x[m,K] . w[K,N]` with "
