@@ -312,7 +312,6 @@ if engine == "openvino":
     def run():
         req.infer(feed)
         return {n: req.get_output_tensor(index[n]).data for n, _ in refs}
-    version = ov.__version__
 else:
     import iree.runtime as rt
     rt.flags.parse_flags(f"--task_topology_max_group_count={threads}")
@@ -327,8 +326,6 @@ else:
         if not isinstance(out, (list, tuple)):
             out = [out]
         return {n: np.asarray(o) for (n, _), o in zip(refs, out)}
-    import iree.compiler
-    version = iree.compiler.version.VERSION if hasattr(iree.compiler, "version") else "?"
 ms = []
 for i in range(warmup + runs):
     t0 = time.perf_counter()
@@ -409,9 +406,9 @@ def ensure_peers(args):
                                     + PEER_PACKAGES)
         if code != 0:
             shutil.rmtree(args.peers_venv, ignore_errors=True)
+            last = (out.strip().splitlines() or [f"exit {code}"])[-1]
             for peer in args.peers:
-                args.peer_notes[peer] = ("did not install: "
-                                         + out.strip().splitlines()[-1])
+                args.peer_notes[peer] = "did not install: " + last
             return None
     versions = subprocess.run(
         [py, "-c", "import importlib.metadata as m; print(m.version("
