@@ -90,7 +90,10 @@ struct CPUTileAndVectorize
   std::optional<TilingPlan> planContraction(linalg::LinalgOp op) const;
   TilingPlan planGeneric(linalg::LinalgOp op) const;
   LogicalResult tileOp(RewriterBase &rewriter, linalg::LinalgOp op,
-                       const TilingPlan &plan) const;
+                       const TilingPlan &plan, linalg::GenericOp epilogue,
+                       linalg::GenericOp &tiledEpilogue) const;
+  LogicalResult tileEpilogue(RewriterBase &rewriter,
+                             linalg::GenericOp op) const;
   void runOnOperation() override;
 };
 
@@ -217,9 +220,109 @@ TilingPlan CPUTileAndVectorize::planGeneric(linalg::LinalgOp op) const {
   return plan;
 }
 
-LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
-                                          linalg::LinalgOp op,
-                                          const TilingPlan &plan) const {
+/// The elementwise op (bias, activation, residual add) that can run inside
+/// the thread tiles of contraction `op`: the only user of its result, in
+/// the same block, all loops parallel, reading the result and writing a
+/// tensor of the same type through identity maps (so that a tile of the
+/// contraction's result is the same tile of the epilogue's iteration
+/// space), projected-permutation maps elsewhere, and not reading its init.
+linalg::GenericOp matchEpilogue(linalg::LinalgOp op) {
+  if (op->getNumResults() != 1 || !op->getResult(0).hasOneUse())
+    return {};
+  Value result = op->getResult(0);
+  auto user = dyn_cast<linalg::GenericOp>(*result.user_begin());
+  if (!user || user->getBlock() != op->getBlock() ||
+      !user.hasPureTensorSemantics() || user.getNumDpsInits() != 1 ||
+      user.getNumLoops() != user.getNumParallelLoops() ||
+      user->getNumResults() != 1)
+    return {};
+  OpOperand *init = user.getDpsInitOperand(0);
+  if (init->get().getType() != result.getType() ||
+      !user.getMatchingIndexingMap(init).isIdentity() ||
+      user.payloadUsesValueFromOperand(init))
+    return {};
+  for (OpOperand *in : user.getDpsInputOperands()) {
+    AffineMap map = user.getMatchingIndexingMap(in);
+    if (in->get() == result ? !map.isIdentity() : !map.isProjectedPermutation())
+      return {};
+  }
+  return user;
+}
+
+/// Builds, before `insert` (the op that stores a tile of a contraction's
+/// result into the loop's destination), `epilogue` applied to that tile in
+/// place: the tile `tile` (offsets and sizes from `insert`) becomes the
+/// init of a copy of `epilogue` that reads the other operands' matching
+/// slices, and is stored instead. The tile stays in L1 between the GEMM
+/// and its epilogue; no second pass over the whole result is made.
+linalg::GenericOp applyEpilogueToTile(RewriterBase &rewriter,
+                                      linalg::GenericOp epilogue,
+                                      Operation *insert, Value tile,
+                                      Value contraction) {
+  auto offsetSize = cast<OffsetSizeAndStrideOpInterface>(insert);
+  SmallVector<OpFoldResult> offsets = offsetSize.getMixedOffsets();
+  SmallVector<OpFoldResult> sizes = offsetSize.getMixedSizes();
+  Location loc = epilogue.getLoc();
+  // Before scf.forall's terminator (scf.forall.in_parallel holds only the
+  // parallel inserts), or before the insert of an scf.for tile.
+  rewriter.setInsertionPoint(isa<tensor::ParallelInsertSliceOp>(insert)
+                                 ? insert->getParentOp()
+                                 : insert);
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  std::optional<unsigned> tileArg;
+  for (OpOperand *in : epilogue.getDpsInputOperands()) {
+    if (in->get() == contraction) {
+      tileArg = in->getOperandNumber();
+      continue;
+    }
+    AffineMap map = epilogue.getMatchingIndexingMap(in);
+    Value value = in->get();
+    if (map.getNumResults() > 0) {
+      SmallVector<OpFoldResult> o, z, one;
+      for (AffineExpr e : map.getResults()) {
+        unsigned d = cast<AffineDimExpr>(e).getPosition();
+        o.push_back(offsets[d]);
+        z.push_back(sizes[d]);
+        one.push_back(rewriter.getIndexAttr(1));
+      }
+      value = tensor::ExtractSliceOp::create(rewriter, loc, value, o, z, one);
+    }
+    inputs.push_back(value);
+    maps.push_back(map);
+  }
+  maps.push_back(
+      epilogue.getMatchingIndexingMap(epilogue.getDpsInitOperand(0)));
+  Block *body = epilogue.getBody();
+  auto tiled = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{tile.getType()}, inputs, ValueRange{tile}, maps,
+      epilogue.getIteratorTypesArray(),
+      [&](OpBuilder &b, Location, ValueRange args) {
+        IRMapping mapping;
+        unsigned next = 0;
+        Value out = args.back();
+        for (BlockArgument arg : body->getArguments()) {
+          bool isTile = tileArg && arg.getArgNumber() == *tileArg;
+          bool isInit = arg.getArgNumber() == body->getNumArguments() - 1;
+          mapping.map(arg, isTile || isInit ? out : args[next++]);
+        }
+        for (Operation &op : body->without_terminator())
+          b.clone(op, mapping);
+        auto yield = cast<linalg::YieldOp>(body->getTerminator());
+        SmallVector<Value> values;
+        for (Value v : yield.getValues())
+          values.push_back(mapping.lookupOrDefault(v));
+        linalg::YieldOp::create(b, yield.getLoc(), values);
+      });
+  rewriter.modifyOpInPlace(insert,
+                           [&] { insert->setOperand(0, tiled.getResult(0)); });
+  return tiled;
+}
+
+LogicalResult
+CPUTileAndVectorize::tileOp(RewriterBase &rewriter, linalg::LinalgOp op,
+                            const TilingPlan &plan, linalg::GenericOp epilogue,
+                            linalg::GenericOp &tiledEpilogue) const {
   auto toOfr = [&](ArrayRef<int64_t> sizes) {
     return llvm::map_to_vector(sizes, [&](int64_t s) -> OpFoldResult {
       return rewriter.getIndexAttr(s);
@@ -234,6 +337,10 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
     // The inner nest's loop order (N before M for contractions, the op's
     // own for the rest).
     options.setInterchange(plan.interchange);
+    // The epilogue's other operands may be computed after `op`: the loop
+    // goes where the epilogue is (op's operands dominate it too).
+    if (epilogue)
+      rewriter.moveOpBefore(current, epilogue);
     rewriter.setInsertionPoint(current);
     FailureOr<scf::SCFTilingResult> tiled =
         scf::tileUsingSCF(rewriter, cast<TilingInterface>(current), options);
@@ -241,6 +348,15 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
       return failure();
     rewriter.replaceOp(current, tiled->replacements);
     current = tiled->tiledOps.back();
+    Value tile = current->getResult(0);
+    if (epilogue && tile.hasOneUse() &&
+        isa<tensor::ParallelInsertSliceOp, tensor::InsertSliceOp>(
+            *tile.user_begin())) {
+      Value loopResult = tiled->replacements[0];
+      tiledEpilogue = applyEpilogueToTile(rewriter, epilogue,
+                                          *tile.user_begin(), tile, loopResult);
+      rewriter.replaceOp(epilogue, loopResult);
+    }
   }
   if (llvm::any_of(plan.middle, [](int64_t s) { return s != 0; })) {
     scf::SCFTilingOptions options;
@@ -362,6 +478,33 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
     }
   }
   return tileInner(current, plan.inner, plan.peel, std::nullopt);
+}
+
+/// Tiles an epilogue made by applyEpilogueToTile inside a thread tile: one
+/// vector of the innermost (lane) dim at a time, every other dim by 1.
+LogicalResult CPUTileAndVectorize::tileEpilogue(RewriterBase &rewriter,
+                                                linalg::GenericOp op) const {
+  unsigned numLoops = op.getNumLoops();
+  if (numLoops == 0)
+    return success();
+  int64_t lanes = std::max<int64_t>(vectorBits / maxElementBits(op), 1);
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<OpFoldResult> sizes(numLoops, rewriter.getIndexAttr(1));
+  int64_t last = clampTo(lanes, ranges.back());
+  sizes.back() = rewriter.getIndexAttr(last);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(sizes);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return failure();
+  rewriter.replaceOp(op, tiled->replacements);
+  // Full vectors in the innermost loop; a static multiple needs no peeling.
+  if (!tiled->loops.empty() &&
+      (ShapedType::isDynamic(ranges.back()) || ranges.back() % last != 0))
+    tiled->loops.back()->setAttr(kPeelAttr, rewriter.getUnitAttr());
+  return success();
 }
 
 /// Applies the canonicalization patterns of every loaded dialect and op,
@@ -532,17 +675,33 @@ void CPUTileAndVectorize::runOnOperation() {
         !op->getParentOfType<scf::ForallOp>())
       candidates.push_back(op);
   });
+  // Epilogues applied inside their contraction's tiles (erased).
+  llvm::SmallPtrSet<Operation *, 16> fused;
   for (linalg::LinalgOp op : candidates) {
+    if (fused.contains(op))
+      continue;
     // A loop of static size 0 (an empty tensor) has nothing to tile, and
     // MLIR's tile-size computation divides by the range: leave such ops to
     // the scalar loops, which run zero times.
     if (llvm::is_contained(op.getStaticLoopRanges(), 0))
       continue;
     std::optional<TilingPlan> plan = planContraction(op);
+    linalg::GenericOp epilogue;
+    if (plan && fuseEpilogues) {
+      epilogue = matchEpilogue(op);
+      if (epilogue && llvm::is_contained(epilogue.getStaticLoopRanges(), 0))
+        epilogue = {};
+    }
     if (!plan)
       plan = planGeneric(op);
     // An op that cannot be tiled stays as it is (scalar loops later).
-    (void)tileOp(rewriter, op, *plan);
+    linalg::GenericOp tiledEpilogue;
+    Operation *epilogueOp = epilogue;
+    (void)tileOp(rewriter, op, *plan, epilogue, tiledEpilogue);
+    if (tiledEpilogue) {
+      fused.insert(epilogueOp);
+      (void)tileEpilogue(rewriter, tiledEpilogue);
+    }
   }
 
   // 2. Peel the marked loops, outermost first; clones of nested marked loops

@@ -13,10 +13,12 @@
 #include "attnc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace attnc {
 #define GEN_PASS_DEF_PACKWEIGHTS
@@ -93,6 +95,8 @@ struct PackWeights : public attnc::impl::PackWeightsBase<PackWeights> {
   /// Live arith.constant ops per resource weight: when the last one goes,
   /// the unpacked data is released (compile memory stays ~1x the weights).
   DenseMap<Attribute, unsigned> constantCount;
+  /// The collapse_shape ops that give packed results their old shape.
+  llvm::SmallPtrSet<Operation *, 16> collapses;
 
   void eraseConstant(arith::ConstantOp op);
 
@@ -195,6 +199,7 @@ void PackWeights::rewrite(linalg::GenericOp op, const PackCandidate &c) {
   reassociation.push_back({rank - 1, rank});
   Value result = tensor::CollapseShapeOp::create(b, loc, generic.getResult(0),
                                                  reassociation);
+  collapses.insert(result.getDefiningOp());
   if (nb * nr != n) {
     SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
         strides(rank, b.getIndexAttr(1));
@@ -250,6 +255,31 @@ void PackWeights::runOnOperation() {
     rewrite(op, candidate);
   packed.clear();
   constantCount.clear();
+
+  // An elementwise epilogue (bias, activation, residual) moves into the
+  // packed shape: it then reads the contraction's result directly, and
+  // attnc-cpu-tile-and-vectorize applies it inside the GEMM's tiles.
+  MLIRContext *ctx = &getContext();
+  RewritePatternSet patterns(ctx);
+  linalg::populateFoldReshapeOpsByExpansionPatterns(
+      patterns, [&](OpOperand *operand) {
+        Operation *producer = operand->get().getDefiningOp();
+        auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
+        return producer && collapses.contains(producer) &&
+               producer->hasOneUse() && consumer &&
+               consumer.getNumLoops() == consumer.getNumParallelLoops() &&
+               consumer.getNumDpsInits() == 1;
+      });
+  tensor::ExpandShapeOp::getCanonicalizationPatterns(patterns, ctx);
+  tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, ctx);
+  // The expansion sizes the epilogue from tensor.dim of the contraction's
+  // result; resolved to its tensor.empty's sizes, the epilogue stays its
+  // only user.
+  tensor::DimOp::getCanonicalizationPatterns(patterns, ctx);
+  tensor::EmptyOp::getCanonicalizationPatterns(patterns, ctx);
+  if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    return signalPassFailure();
+  collapses.clear();
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 // RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-cpu-tile-and-vectorize{vector-bits=512 vector-registers=32 parallel=false}))' | FileCheck %s --check-prefix=AVX512
 // A 64 KiB L2 bounds B panels (16 lanes x 4 B x kc) to 16 KiB: kc = 256.
 // RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-cpu-tile-and-vectorize{vector-bits=256 vector-registers=16 l2-cache-bytes=65536}))' | FileCheck %s --check-prefix=SMALLL2
+// RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-cpu-tile-and-vectorize{vector-bits=256 vector-registers=16 fuse-epilogues=false}))' | FileCheck %s --check-prefix=NOEPI
 
 // A static GEMM: an scf.forall of cache tiles (N tiles outside M tiles, so
 // threads split the columns), a K-block loop, register tiles (AVX2: 6x16,
@@ -92,4 +93,98 @@ func.func @exp(%x: tensor<?x64xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32
     linalg.yield %e : f32
   } -> tensor<?x64xf32>
   return %r : tensor<?x64xf32>
+}
+
+// -----
+
+// An epilogue (bias, activation, residual) that is the contraction's only
+// user runs inside the GEMM's thread tile: after the register tiles, the
+// tile is updated in place one vector at a time, reading the matching
+// slices of the bias and the residual, and only then stored. No second
+// scf.forall passes over the result.
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+#row = affine_map<(m, n) -> (n)>
+// CHECK-LABEL: func.func @gemm_epilogue
+// CHECK: scf.forall (%[[N:.*]], %[[M:.*]]) = (0, 0) to (256, %{{.*}}) step (64, 48) shared_outs
+// CHECK: scf.for {{.*}} -> (vector<6x16xf32>)
+// CHECK: scf.for {{.*}} -> (vector<1x16xf32>)
+// CHECK: %[[EPI:.*]] = scf.for %[[I:.*]] = %c0 to %{{.*}} step %c1
+// CHECK: scf.for %[[J:.*]] = %c0 to %c64 step %c8
+// CHECK-DAG: vector.transfer_read %arg2[{{.*}}]{{.*}} : tensor<256xf32>, vector<8xf32>
+// CHECK-DAG: vector.transfer_read %arg3[{{.*}}]{{.*}} : tensor<?x256xf32>, vector<8xf32>
+// CHECK-DAG: vector.transfer_read %[[T:.*]][%[[I]], %[[J]]], {{.*}} : tensor<?x64xf32>, vector<8xf32>
+// CHECK: vector.transfer_write %{{.*}}, %[[T]][%[[I]], %[[J]]] {{.*}} : vector<8xf32>, tensor<?x64xf32>
+// CHECK: scf.forall.in_parallel
+// CHECK-NEXT: tensor.parallel_insert_slice %[[EPI]] into %{{.*}}[%[[M]], %[[N]]]
+// CHECK-NOT: scf.forall
+// CHECK-NOT: linalg.generic
+// CHECK: return
+// NOEPI-LABEL: func.func @gemm_epilogue
+// NOEPI: scf.forall
+// NOEPI: scf.forall
+// NOEPI: scf.forall
+// NOEPI: vector.transfer_read %arg2
+func.func @gemm_epilogue(%a: tensor<?x512xf32>, %b: tensor<512x256xf32>, %bias: tensor<256xf32>, %res: tensor<?x256xf32>) -> tensor<?x256xf32> {
+  %cst = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %m = tensor.dim %a, %c0 : tensor<?x512xf32>
+  %e = tensor.empty(%m) : tensor<?x256xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<?x256xf32>) -> tensor<?x256xf32>
+  %r = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<?x512xf32>, tensor<512x256xf32>) outs(%c : tensor<?x256xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x256xf32>
+  %e2 = tensor.empty(%m) : tensor<?x256xf32>
+  %y = linalg.generic {indexing_maps = [#id, #row, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%r, %bias, %res : tensor<?x256xf32>, tensor<256xf32>, tensor<?x256xf32>) outs(%e2 : tensor<?x256xf32>) {
+  ^bb0(%v: f32, %bv: f32, %rv: f32, %o: f32):
+    %0 = arith.addf %v, %bv : f32
+    %1 = math.tanh %0 : f32
+    %2 = arith.addf %1, %rv : f32
+    linalg.yield %2 : f32
+  } -> tensor<?x256xf32>
+  return %y : tensor<?x256xf32>
+}
+
+// -----
+
+// The contraction's result is also returned: the epilogue cannot update
+// the tile in place and stays a pass of its own.
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+// CHECK-LABEL: func.func @epilogue_second_user
+// CHECK: scf.forall
+// CHECK: scf.forall
+// CHECK: scf.for {{.*}} -> (vector<6x16xf32>)
+// CHECK: scf.forall.in_parallel
+// CHECK: scf.forall (%{{.*}}) in (96)
+// CHECK: math.floor
+func.func @epilogue_second_user(%a: tensor<96x64xf32>, %b: tensor<64x64xf32>) -> (tensor<96x64xf32>, tensor<96x64xf32>) {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<96x64xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<96x64xf32>) -> tensor<96x64xf32>
+  %r = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<96x64xf32>, tensor<64x64xf32>) outs(%c : tensor<96x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<96x64xf32>
+  %y = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%r : tensor<96x64xf32>) outs(%e : tensor<96x64xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %0 = math.exp %v : f32
+    linalg.yield %0 : f32
+  } -> tensor<96x64xf32>
+  return %r, %y : tensor<96x64xf32>, tensor<96x64xf32>
 }

@@ -78,6 +78,60 @@ func.func @transposed(%a: tensor<2x?x2xf32>) -> tensor<2x?x8xf32> {
 
 // -----
 
+// An elementwise epilogue (bias, residual) that reads the result is moved
+// into the packed shape: it reads the contraction directly, with the bias
+// as [NB, nr] and the residual expanded the same way, and the collapse
+// comes after it. attnc-cpu-tile-and-vectorize then applies it inside the
+// GEMM's tiles, before each tile is stored.
+
+// CHECK-LABEL: func.func @epilogue
+// CHECK-DAG: %[[B:.*]] = arith.constant dense<{{\[}}[0.000000e+00, {{.*}}]]> : tensor<2x8xf32>
+// CHECK-DAG: %[[P:.*]] = arith.constant dense_resource<packed> : tensor<2x2x8xf32>
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[P]] : tensor<?x2xf32>, tensor<2x2x8xf32>) outs(%{{.*}} : tensor<?x2x8xf32>)
+// CHECK: %[[RES:.*]] = tensor.expand_shape %arg1 {{\[}}[0], [1, 2]] output_shape [%{{.*}}, 2, 8] : tensor<?x16xf32> into tensor<?x2x8xf32>
+// CHECK: %[[E:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[R]], %[[B]], %[[RES]] : tensor<?x2x8xf32>, tensor<2x8xf32>, tensor<?x2x8xf32>)
+// CHECK: %[[C:.*]] = tensor.collapse_shape %[[E]] {{\[}}[0], [1, 2]] : tensor<?x2x8xf32> into tensor<?x16xf32>
+// CHECK: return %[[C]]
+// CODEGEN-LABEL: func.func @epilogue
+// CODEGEN: scf.for {{.*}} -> (vector<6x8xf32>)
+// CODEGEN: scf.for {{.*}} -> (vector<1x8xf32>, vector<1x8xf32>)
+// CODEGEN: %[[T:.*]] = scf.for
+// CODEGEN: vector.transfer_read %{{.*}} : tensor<2x8xf32>, vector<4xf32>
+// CODEGEN: vector.transfer_write {{.*}} : vector<4xf32>, tensor<?x2x8xf32>
+// CODEGEN: tensor.insert_slice %[[T]] into
+// CODEGEN-NOT: linalg.generic
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+#row = affine_map<(m, n) -> (n)>
+func.func @epilogue(%a: tensor<?x2xf32>, %res: tensor<?x16xf32>) -> tensor<?x16xf32> {
+  %cst = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %w = arith.constant dense<[[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0], [16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0]]> : tensor<2x16xf32>
+  %bias = arith.constant dense<[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0]> : tensor<16xf32>
+  %m = tensor.dim %a, %c0 : tensor<?x2xf32>
+  %e = tensor.empty(%m) : tensor<?x16xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %r = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : tensor<?x2xf32>, tensor<2x16xf32>) outs(%c : tensor<?x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x16xf32>
+  %y = linalg.generic {indexing_maps = [#id, #row, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%r, %bias, %res : tensor<?x16xf32>, tensor<16xf32>, tensor<?x16xf32>) outs(%e : tensor<?x16xf32>) {
+  ^bb0(%v: f32, %bv: f32, %rv: f32, %o: f32):
+    %0 = arith.addf %v, %bv : f32
+    %1 = arith.addf %0, %rv : f32
+    linalg.yield %1 : f32
+  } -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
 // Not packed: a weight that is not a constant (attention's K), an
 // accumulator that does not start at zero, a splat constant.
 

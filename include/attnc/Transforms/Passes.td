@@ -60,6 +60,12 @@ def PackWeights : Pass<"attnc-pack-weights", "mlir::ModuleOp"> {
     shape are packed, with a zero-filled accumulator and the weight
     indexed by exactly the N and K loops; anything else is left unchanged.
 
+    An elementwise op that is the only user of the collapsed result (the
+    epilogue of a linear layer: bias, activation, residual add) is moved
+    into the packed shape (its other operands are expanded the same way and
+    the collapse follows it), so that it reads the contraction directly and
+    `attnc-cpu-tile-and-vectorize` can apply it inside the GEMM's tiles.
+
     Before:
     ```mlir
     %w = arith.constant dense_resource<w> : tensor<64x48xf32>
@@ -264,6 +270,14 @@ def CPUTileAndVectorize : Pass<"attnc-cpu-tile-and-vectorize",
       An input narrower than the accumulator (bf16 weights of
       `attnc-convert-weight-precision`) is read as a vector of its type and
       extended. Tile sizes are clamped to static dims.
+    * A contraction's epilogue (the elementwise op that is the only user of
+      its result, reading it and writing a tensor of the same type through
+      identity maps: bias, GELU/SiLU/ReLU, residual add, as
+      `attnc-fuse-elementwise` and `attnc-pack-weights` leave them) runs
+      inside the contraction's thread tiles: each `mc x nc` tile of the
+      result is updated in place by the epilogue, one vector at a time,
+      right after the tile's GEMM, while it is in L1, instead of a second
+      pass over the whole result (`fuse-epilogues`).
     * Every other linalg op (elementwise, broadcast, transpose, reductions,
       fills) is tiled with an `scf.forall` over its outer parallel loops and
       its innermost loop by one vector (`vector-bits` / element bits).
@@ -292,7 +306,9 @@ def CPUTileAndVectorize : Pass<"attnc-cpu-tile-and-vectorize",
     Option<"parallel", "parallel", "bool", /*default=*/"true",
            "Emit scf.forall for the outer (thread-level) tiles">,
     Option<"approximateMath", "approximate-math", "bool", /*default=*/"true",
-           "Replace math.exp and friends by polynomial approximations">
+           "Replace math.exp and friends by polynomial approximations">,
+    Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
+           "Apply a contraction's elementwise epilogue inside its tiles">
   ];
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::scf::SCFDialect",

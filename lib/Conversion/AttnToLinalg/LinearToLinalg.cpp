@@ -6,9 +6,11 @@
 //
 // attn.linear is expanded into the attn ops it stands for: the rows of the
 // input flattened to [M, K], attn.gemm with the bias, the activation and
-// the residual add. Their own lowerings and attnc-fuse-elementwise then
-// give one contraction plus one elementwise pass for the whole epilogue;
-// applying the epilogue inside the GEMM tiles is CPU code generation work.
+// the residual add, all on the [M, N] rows (the residual is viewed as rows
+// too) before the result takes its own shape again. Their own lowerings and
+// attnc-fuse-elementwise then give one contraction directly followed by one
+// elementwise op for the whole epilogue, which attnc-cpu-tile-and-vectorize
+// applies inside the GEMM's thread tiles.
 //
 //===----------------------------------------------------------------------===//
 
@@ -71,37 +73,49 @@ struct LinearLowering : public OpConversionPattern<attn::LinearOp> {
                                    rewriter.getF32FloatAttr(1.0f),
                                    rewriter.getF32FloatAttr(1.0f), UnitAttr(),
                                    transB);
-    if (rank != 2) {
-      SmallVector<Value> sizes;
-      for (int64_t i = 0; i < rank; ++i)
-        if (outType.isDynamicDim(i))
-          sizes.push_back(i + 1 < rank
-                              ? Value(tensor::DimOp::create(rewriter, loc, x, i))
-                              : Value(tensor::DimOp::create(rewriter, loc, y, 1)));
-      y = attn::ReshapeOp::create(rewriter, loc, outType, y, sizes);
-    }
+    // The epilogue on the rows: a reshape between the GEMM and its
+    // elementwise users would keep attnc-fuse-elementwise from merging them.
+    auto yType = cast<RankedTensorType>(y.getType());
     switch (op.getActivation()) {
     case attn::Activation::none:
       break;
     case attn::Activation::relu:
-      y = attn::ReluOp::create(rewriter, loc, outType, y);
+      y = attn::ReluOp::create(rewriter, loc, yType, y);
       break;
     case attn::Activation::gelu:
     case attn::Activation::gelu_tanh:
-      y = attn::GeluOp::create(
-          rewriter, loc, outType, y,
-          attn::GeluApproximationAttr::get(
-              rewriter.getContext(),
-              op.getActivation() == attn::Activation::gelu
-                  ? attn::GeluApproximation::none
-                  : attn::GeluApproximation::tanh));
+      y = attn::GeluOp::create(rewriter, loc, yType, y,
+                               attn::GeluApproximationAttr::get(
+                                   rewriter.getContext(),
+                                   op.getActivation() == attn::Activation::gelu
+                                       ? attn::GeluApproximation::none
+                                       : attn::GeluApproximation::tanh));
       break;
     case attn::Activation::silu:
-      y = attn::SiluOp::create(rewriter, loc, outType, y);
+      y = attn::SiluOp::create(rewriter, loc, yType, y);
       break;
     }
-    if (Value residual = adaptor.getResidual())
-      y = attn::AddOp::create(rewriter, loc, outType, y, residual);
+    if (Value residual = adaptor.getResidual()) {
+      if (rank != 2) {
+        SmallVector<Value> sizes;
+        if (yType.isDynamicDim(0))
+          sizes.push_back(tensor::DimOp::create(rewriter, loc, y, 0));
+        if (yType.isDynamicDim(1))
+          sizes.push_back(tensor::DimOp::create(rewriter, loc, y, 1));
+        residual =
+            attn::ReshapeOp::create(rewriter, loc, yType, residual, sizes);
+      }
+      y = attn::AddOp::create(rewriter, loc, yType, y, residual);
+    }
+    if (rank != 2) {
+      SmallVector<Value> sizes;
+      for (int64_t i = 0; i < rank; ++i)
+        if (outType.isDynamicDim(i))
+          sizes.push_back(
+              i + 1 < rank ? Value(tensor::DimOp::create(rewriter, loc, x, i))
+                           : Value(tensor::DimOp::create(rewriter, loc, y, 1)));
+      y = attn::ReshapeOp::create(rewriter, loc, outType, y, sizes);
+    }
     rewriter.replaceOp(op, y);
     return success();
   }

@@ -103,16 +103,23 @@ func.func @constant() -> tensor<2xf32> {
 
 // -----
 
-// attn.linear: rows flattened, one contraction with the bias, then the
-// activation and the residual.
+// attn.linear: rows flattened, one contraction, then the bias, the
+// activation and the residual (viewed as rows) on the [M, N] rows, so that
+// nothing separates the epilogue from the contraction; the result takes
+// its own shape last.
 // CHECK-LABEL: func.func @linear_epilogue
 // CHECK-NOT: attn.
 // CHECK: tensor.reshape %arg0
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
-// CHECK: tensor.reshape
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK-NOT: tensor.reshape
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]{{.*}} ins({{.*}}, %arg2 : tensor<?x16xf32>, tensor<16xf32>)
+// CHECK-NOT: tensor.reshape
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]{{.*}} : tensor<?x16xf32>)
+// CHECK: %[[RES:.+]] = tensor.reshape %arg3({{.*}}) : (tensor<?x?x16xf32>, tensor<2xindex>) -> tensor<?x16xf32>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]{{.*}} ins({{.*}}, %[[RES]] : tensor<?x16xf32>, tensor<?x16xf32>)
 // CHECK: arith.addf
+// CHECK: %[[OUT:.+]] = tensor.reshape {{.*}} -> tensor<?x?x16xf32>
+// CHECK: return %[[OUT]]
 func.func @linear_epilogue(%x: tensor<?x?x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>, %r: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
   %0 = attn.linear %x, %w bias %b residual %r activation = gelu {transpose_weight} : (tensor<?x?x8xf32>, tensor<16x8xf32>, tensor<16xf32>, tensor<?x?x16xf32>) -> tensor<?x?x16xf32>
   return %0 : tensor<?x?x16xf32>
