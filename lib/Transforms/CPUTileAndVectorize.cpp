@@ -23,6 +23,7 @@
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ValueBoundsOpInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
@@ -91,9 +92,9 @@ struct CPUTileAndVectorize
   TilingPlan planGeneric(linalg::LinalgOp op) const;
   LogicalResult tileOp(RewriterBase &rewriter, linalg::LinalgOp op,
                        const TilingPlan &plan, linalg::GenericOp epilogue,
-                       linalg::GenericOp &tiledEpilogue) const;
-  LogicalResult tileEpilogue(RewriterBase &rewriter,
-                             linalg::GenericOp op) const;
+                       linalg::GenericOp &tiledEpilogue,
+                       linalg::FillOp &tiledFill) const;
+  LogicalResult tileByVector(RewriterBase &rewriter, linalg::LinalgOp op) const;
   void runOnOperation() override;
 };
 
@@ -319,10 +320,47 @@ linalg::GenericOp applyEpilogueToTile(RewriterBase &rewriter,
   return tiled;
 }
 
-LogicalResult
-CPUTileAndVectorize::tileOp(RewriterBase &rewriter, linalg::LinalgOp op,
-                            const TilingPlan &plan, linalg::GenericOp epilogue,
-                            linalg::GenericOp &tiledEpilogue) const {
+/// Moves `fill` (the zero-filled accumulator of the contraction tiled by
+/// `loop`, its only user) into the tiles: the loop's destination becomes
+/// the fill's own destination, and `tiled` (the contraction's tile) starts
+/// from a fill of its slice. Each thread fills the tile it is about to
+/// accumulate into, while it is in cache, instead of a pass over the
+/// whole result before the GEMM.
+linalg::FillOp fillInTile(RewriterBase &rewriter, linalg::FillOp fill,
+                          LoopLikeOpInterface loop, linalg::LinalgOp tiled) {
+  Value filled = fill.getResult(0);
+  OpOperand *init = nullptr;
+  for (OpOperand &operand : loop.getInitsMutable())
+    if (operand.get() == filled)
+      init = &operand;
+  if (!init)
+    return {};
+  rewriter.modifyOpInPlace(loop, [&] { init->set(fill.getOutputs()[0]); });
+  OpOperand *acc = tiled.getDpsInitOperand(0);
+  rewriter.setInsertionPoint(tiled);
+  auto tileFill = linalg::FillOp::create(rewriter, fill.getLoc(),
+                                         fill.getInputs()[0], acc->get());
+  rewriter.modifyOpInPlace(tiled, [&] { acc->set(tileFill.getResult(0)); });
+  // The tiling sized the loop from the fill's result: the destination has
+  // the same shape.
+  rewriter.replaceAllUsesWith(filled, fill.getOutputs()[0]);
+  rewriter.eraseOp(fill);
+  return tileFill;
+}
+
+LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
+                                          linalg::LinalgOp op,
+                                          const TilingPlan &plan,
+                                          linalg::GenericOp epilogue,
+                                          linalg::GenericOp &tiledEpilogue,
+                                          linalg::FillOp &tiledFill) const {
+  // A contraction's own zero-filled accumulator (see runOnOperation) is
+  // filled tile by tile inside the thread-level loop.
+  linalg::FillOp fill;
+  if (plan.rows)
+    if (auto f = op.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>())
+      if (f->hasOneUse())
+        fill = f;
   auto toOfr = [&](ArrayRef<int64_t> sizes) {
     return llvm::map_to_vector(sizes, [&](int64_t s) -> OpFoldResult {
       return rewriter.getIndexAttr(s);
@@ -348,6 +386,9 @@ CPUTileAndVectorize::tileOp(RewriterBase &rewriter, linalg::LinalgOp op,
       return failure();
     rewriter.replaceOp(current, tiled->replacements);
     current = tiled->tiledOps.back();
+    if (fill)
+      tiledFill = fillInTile(rewriter, fill, tiled->loops.front(),
+                             cast<linalg::LinalgOp>(current));
     Value tile = current->getResult(0);
     if (epilogue && tile.hasOneUse() &&
         isa<tensor::ParallelInsertSliceOp, tensor::InsertSliceOp>(
@@ -480,10 +521,11 @@ CPUTileAndVectorize::tileOp(RewriterBase &rewriter, linalg::LinalgOp op,
   return tileInner(current, plan.inner, plan.peel, std::nullopt);
 }
 
-/// Tiles an epilogue made by applyEpilogueToTile inside a thread tile: one
-/// vector of the innermost (lane) dim at a time, every other dim by 1.
-LogicalResult CPUTileAndVectorize::tileEpilogue(RewriterBase &rewriter,
-                                                linalg::GenericOp op) const {
+/// Tiles an op made inside a thread tile (an epilogue of
+/// applyEpilogueToTile, a fill of fillInTile): one vector of the innermost
+/// (lane) dim at a time, every other dim by 1.
+LogicalResult CPUTileAndVectorize::tileByVector(RewriterBase &rewriter,
+                                                linalg::LinalgOp op) const {
   unsigned numLoops = op.getNumLoops();
   if (numLoops == 0)
     return success();
@@ -675,11 +717,33 @@ void CPUTileAndVectorize::runOnOperation() {
         !op->getParentOfType<scf::ForallOp>())
       candidates.push_back(op);
   });
+  // A contraction's zero fill gets a copy of its own, which tileOp moves
+  // into the contraction's tiles. A fill shared by several contractions
+  // (CSE merges identical ones) would otherwise be copied into each
+  // accumulator after bufferization, and written once more before.
+  // The original fill, once unused, is erased when the loop below reaches
+  // it (fills come before their users).
+  for (linalg::LinalgOp op : candidates) {
+    if (llvm::is_contained(op.getStaticLoopRanges(), 0) || !planContraction(op))
+      continue;
+    OpOperand *init = op.getDpsInitOperand(0);
+    auto fill = init->get().getDefiningOp<linalg::FillOp>();
+    if (!fill)
+      continue;
+    rewriter.setInsertionPoint(op);
+    Operation *copy = rewriter.clone(*fill);
+    rewriter.modifyOpInPlace(op, [&] { init->set(copy->getResult(0)); });
+  }
   // Epilogues applied inside their contraction's tiles (erased).
   llvm::SmallPtrSet<Operation *, 16> fused;
   for (linalg::LinalgOp op : candidates) {
     if (fused.contains(op))
       continue;
+    // Fills whose contractions took copies (or filled their tiles).
+    if (op->getNumResults() > 0 && op->use_empty() && isMemoryEffectFree(op)) {
+      rewriter.eraseOp(op);
+      continue;
+    }
     // A loop of static size 0 (an empty tensor) has nothing to tile, and
     // MLIR's tile-size computation divides by the range: leave such ops to
     // the scalar loops, which run zero times.
@@ -696,12 +760,15 @@ void CPUTileAndVectorize::runOnOperation() {
       plan = planGeneric(op);
     // An op that cannot be tiled stays as it is (scalar loops later).
     linalg::GenericOp tiledEpilogue;
+    linalg::FillOp tiledFill;
     Operation *epilogueOp = epilogue;
-    (void)tileOp(rewriter, op, *plan, epilogue, tiledEpilogue);
+    (void)tileOp(rewriter, op, *plan, epilogue, tiledEpilogue, tiledFill);
     if (tiledEpilogue) {
       fused.insert(epilogueOp);
-      (void)tileEpilogue(rewriter, tiledEpilogue);
+      (void)tileByVector(rewriter, tiledEpilogue);
     }
+    if (tiledFill)
+      (void)tileByVector(rewriter, tiledFill);
   }
 
   // 2. Peel the marked loops, outermost first; clones of nested marked loops

@@ -109,7 +109,11 @@ func.func @exp(%x: tensor<?x64xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32
 #id = affine_map<(m, n) -> (m, n)>
 #row = affine_map<(m, n) -> (n)>
 // CHECK-LABEL: func.func @gemm_epilogue
-// CHECK: scf.forall (%[[N:.*]], %[[M:.*]]) = (0, 0) to (256, %{{.*}}) step (64, 48) shared_outs
+// CHECK: %[[E:.*]] = tensor.empty(%{{.*}}) : tensor<?x256xf32>
+// CHECK-NOT: linalg.fill
+// CHECK: scf.forall (%[[N:.*]], %[[M:.*]]) = (0, 0) to (256, %{{.*}}) step (64, 48) shared_outs(%{{.*}} = %[[E]])
+// The tile's accumulator is zero-filled inside the thread tile.
+// CHECK: vector.transfer_write %[[ZERO:.*]], %{{.*}} : vector<8xf32>, tensor<?x64xf32>
 // CHECK: scf.for {{.*}} -> (vector<6x16xf32>)
 // CHECK: scf.for {{.*}} -> (vector<1x16xf32>)
 // CHECK: %[[EPI:.*]] = scf.for %[[I:.*]] = %c0 to %{{.*}} step %c1
@@ -125,7 +129,7 @@ func.func @exp(%x: tensor<?x64xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32
 // CHECK: return
 // NOEPI-LABEL: func.func @gemm_epilogue
 // NOEPI: scf.forall
-// NOEPI: scf.forall
+// NOEPI: scf.forall.in_parallel
 // NOEPI: scf.forall
 // NOEPI: vector.transfer_read %arg2
 func.func @gemm_epilogue(%a: tensor<?x512xf32>, %b: tensor<512x256xf32>, %bias: tensor<256xf32>, %res: tensor<?x256xf32>) -> tensor<?x256xf32> {
@@ -164,7 +168,6 @@ func.func @gemm_epilogue(%a: tensor<?x512xf32>, %b: tensor<512x256xf32>, %bias: 
 #id = affine_map<(m, n) -> (m, n)>
 // CHECK-LABEL: func.func @epilogue_second_user
 // CHECK: scf.forall
-// CHECK: scf.forall
 // CHECK: scf.for {{.*}} -> (vector<6x16xf32>)
 // CHECK: scf.forall.in_parallel
 // CHECK: scf.forall (%{{.*}}) in (96)
@@ -187,4 +190,45 @@ func.func @epilogue_second_user(%a: tensor<96x64xf32>, %b: tensor<64x64xf32>) ->
     linalg.yield %0 : f32
   } -> tensor<96x64xf32>
   return %r, %y : tensor<96x64xf32>, tensor<96x64xf32>
+}
+
+// -----
+
+// One zero fill shared by two contractions (CSE merges identical fills):
+// each contraction fills its own tiles inside its thread loop, whose
+// destination is the fill's tensor.empty. Shared, the filled tensor would
+// be copied into each accumulator after bufferization.
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+// CHECK-LABEL: func.func @shared_fill
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<96x64xf32>
+// CHECK-NOT: linalg.fill
+// CHECK: scf.forall {{.*}} shared_outs(%{{.*}} = %[[E]])
+// CHECK: vector.transfer_write %{{.*}} : vector<8xf32>, tensor<48x64xf32>
+// CHECK: scf.for {{.*}} -> (vector<6x16xf32>)
+// CHECK: scf.forall {{.*}} shared_outs(%{{.*}} = %[[E]])
+// CHECK: vector.transfer_write %{{.*}} : vector<8xf32>, tensor<48x64xf32>
+// CHECK: scf.for {{.*}} -> (vector<6x16xf32>)
+// CHECK-NOT: linalg.
+func.func @shared_fill(%a: tensor<96x64xf32>, %b: tensor<64x64xf32>, %c: tensor<64x64xf32>) -> (tensor<96x64xf32>, tensor<96x64xf32>) {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<96x64xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<96x64xf32>) -> tensor<96x64xf32>
+  %r0 = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<96x64xf32>, tensor<64x64xf32>) outs(%z : tensor<96x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<96x64xf32>
+  %r1 = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %c : tensor<96x64xf32>, tensor<64x64xf32>) outs(%z : tensor<96x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<96x64xf32>
+  return %r0, %r1 : tensor<96x64xf32>, tensor<96x64xf32>
 }

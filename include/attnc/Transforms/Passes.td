@@ -278,6 +278,11 @@ def CPUTileAndVectorize : Pass<"attnc-cpu-tile-and-vectorize",
       result is updated in place by the epilogue, one vector at a time,
       right after the tile's GEMM, while it is in L1, instead of a second
       pass over the whole result (`fuse-epilogues`).
+    * A contraction's zero-filled accumulator is filled inside its thread
+      tiles (each thread zeroes the tile it accumulates into; the loop's
+      destination is the fill's `tensor.empty`), not by a pass of its own;
+      a fill shared by several contractions is split first (shared, the
+      bufferization would copy the filled tensor into each accumulator).
     * Every other linalg op (elementwise, broadcast, transpose, reductions,
       fills) is tiled with an `scf.forall` over its outer parallel loops and
       its innermost loop by one vector (`vector-bits` / element bits).
