@@ -392,6 +392,13 @@ def timed(cmd, timeout=None):
     return code, wall, int(m.group(1)) / 1024.0 if m else 0.0, out
 
 
+def last_line(out, code):
+    """The last non-empty line of a failed command's output (what it said
+    went wrong), or its exit code when it printed nothing."""
+    lines = [l for l in out.strip().splitlines() if l.strip()]
+    return lines[-1] if lines else f"exit {code}"
+
+
 def ensure_peers(args):
     """The peers venv's python (made on first use), or None with the reason
     in args.peer_notes."""
@@ -406,9 +413,9 @@ def ensure_peers(args):
                                     + PEER_PACKAGES)
         if code != 0:
             shutil.rmtree(args.peers_venv, ignore_errors=True)
-            last = (out.strip().splitlines() or [f"exit {code}"])[-1]
             for peer in args.peers:
-                args.peer_notes[peer] = "did not install: " + last
+                args.peer_notes[peer] = ("did not install: "
+                                         + last_line(out, code))
             return None
     versions = subprocess.run(
         [py, "-c", "import importlib.metadata as m; print(m.version("
@@ -443,9 +450,8 @@ def compile_iree(args, model, wdir, name):
             code, w, r, out = timed(cmd, timeout=args.peer_compile_timeout)
             wall, rss = wall + w, max(rss, r)
             if code != 0:
-                lines = [l for l in out.strip().splitlines() if l.strip()]
-                why = "timed out" if code == -1 else (
-                    lines[-1] if lines else f"exit {code}")
+                why = ("timed out" if code == -1 else
+                       last_line(out, code))
                 return None, (f"{os.path.basename(cmd[0])} failed after "
                               f"{w:.0f} s: {why[:160]}")
     finally:
@@ -470,10 +476,8 @@ def run_peer(args, peer, model, artifact, data_dir, threads):
     m = re.search(r"median_ms ([0-9.]+)", p.stdout)
     e = re.search(r"max_rel_err ([0-9.eE+-]+|nan|inf)", p.stdout)
     if p.returncode != 0 or not m or not e:
-        lines = [l for l in (p.stderr or p.stdout).strip().splitlines()
-                 if l.strip()]
-        return None, "run failed: " + (lines[-1][:160] if lines else
-                                       f"exit {p.returncode}"), None
+        return None, ("run failed: "
+                      + last_line(p.stderr or p.stdout, p.returncode)[:160]), None
     d = re.search(r"differing (.*)", p.stdout)
     return float(m.group(1)), float(e.group(1)), d.group(1) if d else ""
 

@@ -90,11 +90,14 @@ struct CPUTileAndVectorize
 
   std::optional<TilingPlan> planContraction(linalg::LinalgOp op) const;
   TilingPlan planGeneric(linalg::LinalgOp op) const;
+  /// With `epilogue` (a contraction's, matchEpilogue), the epilogue is
+  /// applied inside the thread tiles and its copy there returned in
+  /// `tiledEpilogue`; a zero fill moved into the tiles goes to `tiledFill`.
   LogicalResult tileOp(RewriterBase &rewriter, linalg::LinalgOp op,
-                       const TilingPlan &plan, linalg::GenericOp epilogue,
-                       linalg::GenericOp &tiledEpilogue,
-                       linalg::FillOp &tiledFill) const;
-  LogicalResult tileByVector(RewriterBase &rewriter, linalg::LinalgOp op) const;
+                       const TilingPlan &plan, linalg::GenericOp epilogue = {},
+                       linalg::GenericOp *tiledEpilogue = nullptr,
+                       linalg::FillOp *tiledFill = nullptr) const;
+  TilingPlan planVectorTile(linalg::LinalgOp op) const;
   void runOnOperation() override;
 };
 
@@ -329,20 +332,15 @@ linalg::GenericOp applyEpilogueToTile(RewriterBase &rewriter,
 linalg::FillOp fillInTile(RewriterBase &rewriter, linalg::FillOp fill,
                           LoopLikeOpInterface loop, linalg::LinalgOp tiled) {
   Value filled = fill.getResult(0);
-  OpOperand *init = nullptr;
-  for (OpOperand &operand : loop.getInitsMutable())
-    if (operand.get() == filled)
-      init = &operand;
-  if (!init)
+  if (!llvm::is_contained(loop.getInits(), filled))
     return {};
-  rewriter.modifyOpInPlace(loop, [&] { init->set(fill.getOutputs()[0]); });
   OpOperand *acc = tiled.getDpsInitOperand(0);
   rewriter.setInsertionPoint(tiled);
   auto tileFill = linalg::FillOp::create(rewriter, fill.getLoc(),
                                          fill.getInputs()[0], acc->get());
   rewriter.modifyOpInPlace(tiled, [&] { acc->set(tileFill.getResult(0)); });
-  // The tiling sized the loop from the fill's result: the destination has
-  // the same shape.
+  // The loop's init, and the sizes the tiling took from the fill's result:
+  // the destination has the same shape.
   rewriter.replaceAllUsesWith(filled, fill.getOutputs()[0]);
   rewriter.eraseOp(fill);
   return tileFill;
@@ -352,12 +350,12 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
                                           linalg::LinalgOp op,
                                           const TilingPlan &plan,
                                           linalg::GenericOp epilogue,
-                                          linalg::GenericOp &tiledEpilogue,
-                                          linalg::FillOp &tiledFill) const {
+                                          linalg::GenericOp *tiledEpilogue,
+                                          linalg::FillOp *tiledFill) const {
   // A contraction's own zero-filled accumulator (see runOnOperation) is
   // filled tile by tile inside the thread-level loop.
   linalg::FillOp fill;
-  if (plan.rows)
+  if (plan.rows && tiledFill)
     if (auto f = op.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>())
       if (f->hasOneUse())
         fill = f;
@@ -387,15 +385,15 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
     rewriter.replaceOp(current, tiled->replacements);
     current = tiled->tiledOps.back();
     if (fill)
-      tiledFill = fillInTile(rewriter, fill, tiled->loops.front(),
-                             cast<linalg::LinalgOp>(current));
+      *tiledFill = fillInTile(rewriter, fill, tiled->loops.front(),
+                              cast<linalg::LinalgOp>(current));
     Value tile = current->getResult(0);
-    if (epilogue && tile.hasOneUse() &&
+    if (epilogue && tiledEpilogue && tile.hasOneUse() &&
         isa<tensor::ParallelInsertSliceOp, tensor::InsertSliceOp>(
             *tile.user_begin())) {
       Value loopResult = tiled->replacements[0];
-      tiledEpilogue = applyEpilogueToTile(rewriter, epilogue,
-                                          *tile.user_begin(), tile, loopResult);
+      *tiledEpilogue = applyEpilogueToTile(
+          rewriter, epilogue, *tile.user_begin(), tile, loopResult);
       rewriter.replaceOp(epilogue, loopResult);
     }
   }
@@ -521,32 +519,15 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
   return tileInner(current, plan.inner, plan.peel, std::nullopt);
 }
 
-/// Tiles an op made inside a thread tile (an epilogue of
-/// applyEpilogueToTile, a fill of fillInTile): one vector of the innermost
-/// (lane) dim at a time, every other dim by 1.
-LogicalResult CPUTileAndVectorize::tileByVector(RewriterBase &rewriter,
-                                                linalg::LinalgOp op) const {
-  unsigned numLoops = op.getNumLoops();
-  if (numLoops == 0)
-    return success();
-  int64_t lanes = std::max<int64_t>(vectorBits / maxElementBits(op), 1);
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  SmallVector<OpFoldResult> sizes(numLoops, rewriter.getIndexAttr(1));
-  int64_t last = clampTo(lanes, ranges.back());
-  sizes.back() = rewriter.getIndexAttr(last);
-  scf::SCFTilingOptions options;
-  options.setTileSizes(sizes);
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(op.getOperation()), options);
-  if (failed(tiled))
-    return failure();
-  rewriter.replaceOp(op, tiled->replacements);
-  // Full vectors in the innermost loop; a static multiple needs no peeling.
-  if (!tiled->loops.empty() &&
-      (ShapedType::isDynamic(ranges.back()) || ranges.back() % last != 0))
-    tiled->loops.back()->setAttr(kPeelAttr, rewriter.getUnitAttr());
-  return success();
+/// The plan of an op made inside a thread tile (an epilogue of
+/// applyEpilogueToTile, a fill of fillInTile): no thread level, one vector
+/// of the innermost (lane) dim at a time, every other dim by 1.
+TilingPlan CPUTileAndVectorize::planVectorTile(linalg::LinalgOp op) const {
+  TilingPlan plan = planGeneric(op);
+  for (unsigned d = 0, e = op.getNumLoops(); d + 1 < e; ++d)
+    plan.inner[d] = 1;
+  plan.outer.assign(op.getNumLoops(), 0);
+  return plan;
 }
 
 /// Applies the canonicalization patterns of every loaded dialect and op,
@@ -761,14 +742,14 @@ void CPUTileAndVectorize::runOnOperation() {
     // An op that cannot be tiled stays as it is (scalar loops later).
     linalg::GenericOp tiledEpilogue;
     linalg::FillOp tiledFill;
-    Operation *epilogueOp = epilogue;
-    (void)tileOp(rewriter, op, *plan, epilogue, tiledEpilogue, tiledFill);
-    if (tiledEpilogue) {
-      fused.insert(epilogueOp);
-      (void)tileByVector(rewriter, tiledEpilogue);
-    }
-    if (tiledFill)
-      (void)tileByVector(rewriter, tiledFill);
+    (void)tileOp(rewriter, op, *plan, epilogue, &tiledEpilogue, &tiledFill);
+    // Erased by then; the pointer only marks it as done.
+    if (tiledEpilogue)
+      fused.insert(epilogue);
+    for (linalg::LinalgOp inTile :
+         {linalg::LinalgOp(tiledEpilogue), linalg::LinalgOp(tiledFill)})
+      if (inTile)
+        (void)tileOp(rewriter, inTile, planVectorTile(inTile));
   }
 
   // 2. Peel the marked loops, outermost first; clones of nested marked loops
