@@ -286,7 +286,7 @@ attnc_status runImpl(attnc_session &session, const attnc_tensor *const *inputs,
     }
     attnc_tensor *t = nullptr;
     if (attnc_status s =
-            attnc_tensor_create(desc.dtype, dims.size(), dims.data(), &t)) {
+            createOutputTensor(desc.dtype, dims.size(), dims.data(), &t)) {
       // Keep the runtime's message but say which output it was about.
       return fail(
           s == ATTNC_STATUS_INVALID_ARGUMENT ? ATTNC_STATUS_SHAPE_MISMATCH : s,

@@ -44,7 +44,8 @@ attnc_status initShape(const char *fn, attnc_dtype dtype, size_t rank,
 
 /// Allocates zeroed, aligned storage for `t`. Empty tensors still get a
 /// (non-NULL) block so that descriptors never carry NULL pointers.
-attnc_status allocateStorage(const char *fn, attnc_tensor &t) {
+attnc_status allocateStorage(const char *fn, attnc_tensor &t,
+                             bool zero = true) {
   size_t rounded = (t.byteSize + kAlignment - 1) / kAlignment * kAlignment;
   if (rounded == 0)
     rounded = kAlignment;
@@ -53,12 +54,28 @@ attnc_status allocateStorage(const char *fn, attnc_tensor &t) {
     return fail(ATTNC_STATUS_OUT_OF_MEMORY,
                 std::string(fn) + ": cannot allocate " +
                     std::to_string(t.byteSize) + " bytes");
-  std::memset(p, 0, rounded);
+  if (zero)
+    std::memset(p, 0, rounded);
   t.data = p;
   t.owned = true;
   return ATTNC_STATUS_OK;
 }
 } // namespace
+
+attnc_status attnc::rt::createOutputTensor(attnc_dtype dtype, size_t rank,
+                                           const int64_t *dims,
+                                           attnc_tensor **out) {
+  static const char *fn = "attnc_tensor_create";
+  return guarded(fn, [&] {
+    auto t = std::make_unique<attnc_tensor>();
+    if (attnc_status s = initShape(fn, dtype, rank, dims, out, *t))
+      return s;
+    if (attnc_status s = allocateStorage(fn, *t, /*zero=*/false))
+      return s;
+    *out = t.release();
+    return ATTNC_STATUS_OK;
+  });
+}
 
 extern "C" ATTNC_API attnc_status attnc_tensor_create(attnc_dtype dtype,
                                                       size_t rank,

@@ -649,6 +649,7 @@ def main(argv=None):
     work = args.work_dir or tempfile.mkdtemp(prefix="attnc-bench-")
     os.makedirs(work, exist_ok=True)
     rows = []
+    streamed = {}  # workload key -> (ORT, attnc) weight bytes read per run
     try:
         for key in names:
             base, suffix, flags, tol = VARIANTS.get(
@@ -734,13 +735,17 @@ def main(argv=None):
                                            max(ms))
                     else:
                         res.pop(peer, None)
-                # Weights stored: the ONNX file for ONNX Runtime; for attnc
-                # too, unless attnc options changed them (bf16: the .so).
-                ort_bytes = os.path.getsize(model) if key in MEMORY_BOUND else 0
+                # Weights read per run (embedding tables excluded); attnc's
+                # GEMM weights at 2 bytes with --precision=bf16.
+                if key in MEMORY_BOUND and key not in streamed:
+                    streamed[key] = (
+                        streamed_weight_bytes(model),
+                        streamed_weight_bytes(
+                            model, 2 if "--precision=bf16" in flags else None))
+                ort_bytes, attnc_bytes = streamed.get(key, (0, 0))
                 row = {"workload": name, "threads": t, "gflop": flops / 1e9,
                        "weight_bytes": ort_bytes,
-                       "attnc_weight_bytes": (os.path.getsize(so) if flags
-                                              and ort_bytes else ort_bytes)}
+                       "attnc_weight_bytes": attnc_bytes}
                 for engine, ms in res.items():
                     med = statistics.median(ms)
                     gflops = flops / (med * 1e-3) / 1e9
@@ -775,18 +780,104 @@ def main(argv=None):
     return 0
 
 
-def read_bandwidth_gbs():
-    """Single-thread streaming bandwidth: numpy copying 512 MiB into another
-    512 MiB array (bytes read + written over the time, best of 3), a rough
-    stand-in for what one decode step can stream."""
-    a = np.ones(1 << 27, np.float32)
-    b = np.empty_like(a)
-    best = 0.0
-    for _ in range(3):
-        t0 = time.perf_counter()
-        np.copyto(b, a)
-        best = max(best, 2 * a.nbytes / (time.perf_counter() - t0) / 1e9)
-    return best
+# Reads a 512 MiB array with T OpenMP threads (static split), 16-lane adds
+# into 4 accumulators and a software prefetch 8 KiB ahead: what the cores
+# can stream from memory when they do nothing else.
+READ_KERNEL = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+typedef float v __attribute__((vector_size(64)));
+int main(void) {
+  const size_t n = (size_t)512 << 20, nv = n / sizeof(v);
+  v *a = aligned_alloc(64, n);
+  memset(a, 1, n);
+  double best = 0; float keep = 0;
+  for (int rep = 0; rep < 4; ++rep) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    float total = 0;
+#pragma omp parallel reduction(+ : total)
+    {
+      v s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+#pragma omp for schedule(static)
+      for (size_t i = 0; i < nv; i += 4) {
+        __builtin_prefetch((const char *)(a + i) + 8192);
+        s0 += a[i]; s1 += a[i + 1]; s2 += a[i + 2]; s3 += a[i + 3];
+      }
+      v s = s0 + s1 + s2 + s3;
+      for (int j = 0; j < 16; ++j) total += s[j];
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double sec = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    if (rep > 0 && n / sec / 1e9 > best) best = n / sec / 1e9;
+    keep += total;
+  }
+  printf("%f %g\n", best, keep);
+  return 0;
+}
+"""
+
+
+def read_bandwidth_gbs(threads):
+    """Memory read bandwidth in GB/s with `threads` threads: READ_KERNEL
+    (clang-22 -O2 -march=native -fopenmp), best of 3 passes after one
+    warm-up pass. A one-token step reads its weights once, so this is its
+    bound."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, exe = os.path.join(tmp, "read.c"), os.path.join(tmp, "read")
+        with open(src, "w") as f:
+            f.write(READ_KERNEL)
+        subprocess.run(["clang-22", "-O2", "-march=native", "-fopenmp", src,
+                        "-o", exe], check=True)
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+                   OMP_PROC_BIND="false")
+        out = subprocess.run([exe], capture_output=True, text=True,
+                             check=True, env=env).stdout
+    return float(out.split()[0])
+
+
+# Bytes per element of the ONNX tensor types that initializers use.
+ELEMENT_BYTES = {TensorProto.FLOAT: 4, TensorProto.FLOAT16: 2,
+                 TensorProto.BFLOAT16: 2, TensorProto.DOUBLE: 8,
+                 TensorProto.INT64: 8, TensorProto.INT32: 4,
+                 TensorProto.INT8: 1, TensorProto.UINT8: 1,
+                 TensorProto.BOOL: 1}
+
+
+def streamed_weight_bytes(model_path, gemm_element_bytes=None):
+    """Bytes of the initializers that one token's run reads in full: all of
+    them except those used only as Gather's table (embeddings: one row per
+    token). With `gemm_element_bytes` (attnc --precision=bf16: 2), the
+    initializers fed to MatMul/Gemm (directly or through Transpose) count at
+    that size per element."""
+    import onnx
+    model = onnx.load(model_path)
+    graph = model.graph
+    consumers = {}
+    for node in graph.node:
+        for i, name in enumerate(node.input):
+            consumers.setdefault(name, []).append((node, i))
+
+    def gemm_use(n):
+        if n.op_type in ("MatMul", "Gemm"):
+            return True
+        return n.op_type == "Transpose" and any(
+            c.op_type in ("MatMul", "Gemm")
+            for c, _ in consumers.get(n.output[0], []))
+
+    total = 0
+    for init in graph.initializer:
+        uses = consumers.get(init.name, [])
+        if uses and all(n.op_type == "Gather" and i == 0 for n, i in uses):
+            continue
+        count = int(np.prod(init.dims)) if init.dims else 1
+        size = ELEMENT_BYTES.get(init.data_type, 4)
+        if gemm_element_bytes and any(gemm_use(n) for n, _ in uses):
+            size = gemm_element_bytes
+        total += count * size
+    return total
 
 
 def write_doc(args, rows, argv):
@@ -828,22 +919,28 @@ def write_doc(args, rows, argv):
     lines.append("")
     decode = [r for r in rows if r["weight_bytes"]]
     if decode:
-        bw = read_bandwidth_gbs()
-        lines.append("Weight-bound workloads (one token): weights streamed per "
-                     "run (the ONNX file size; for attnc in `_bf16` rows the "
-                     ".so size, its GEMM weights in bf16) over the median "
-                     "time, against "
-                     f"a single-thread streaming bandwidth of {bw:.1f} GB/s "
-                     "measured in the same run (numpy copy of 512 MiB, read "
-                     "+ written bytes, best of 3); the bound is the time that bandwidth needs for "
-                     "the weights.\n")
-        lines.append("| workload | threads | weights MB (attnc) | bound ms | "
-                     "attnc GB/s | attnc / bound | ORT GB/s |")
+        bw = {t: read_bandwidth_gbs(t)
+              for t in sorted({r["threads"] for r in decode})}
+        lines.append("Weight-bound workloads (one token): the bytes of the "
+                     "weights a run reads in full (the ONNX initializers, "
+                     "without the embedding tables that only Gather reads, "
+                     "one row per token; for attnc in `_bf16` rows the GEMM "
+                     "weights at 2 bytes) over the median time, against the "
+                     "memory read bandwidth measured in the same run with "
+                     "as many threads ("
+                     + ", ".join(f"{t} thread{'s' if t > 1 else ''}: "
+                                 f"{g:.1f} GB/s" for t, g in bw.items())
+                     + "; tools/bench.py's READ_KERNEL: 512 MiB read with "
+                     "16-lane loads and a software prefetch 8 KiB ahead, "
+                     "best of 3); the bound is the time that bandwidth "
+                     "needs for the weights.\n")
+        lines.append("| workload | threads | weights MB read (attnc) | "
+                     "bound ms | attnc GB/s | attnc / bound | ORT GB/s |")
         lines.append("|---|---|---|---|---|---|---|")
         for r in decode:
             attnc_bytes = r["attnc_weight_bytes"]
             mb = attnc_bytes / 1e6
-            bound = attnc_bytes / (bw * 1e9) * 1e3
+            bound = attnc_bytes / (bw[r["threads"]] * 1e9) * 1e3
             a, o = r["attnc"][0], r["ort"][0]
             lines.append(f"| {r['workload']} | {r['threads']} | {mb:.0f} | "
                          f"{bound:.2f} | {attnc_bytes / a / 1e6:.1f} | "

@@ -111,20 +111,20 @@ static constexpr int64_t kCpuFlashQueryRows = 16;
 // `{omp}`/`{omp-llvm}` by the OpenMP stages (or nothing) from
 // CompileOptions.
 static const char *const kLLVMLowering =
-    "func.func(attnc-cpu-tile-and-vectorize{codegen}),"
-    ATTNC_BUFFERIZE_STAGES
+    "func.func(attnc-cpu-tile-and-vectorize{codegen})," ATTNC_BUFFERIZE_STAGES
     "func.func(attnc-elide-self-copies),"
+    "func.func(attnc-vectorize-copies),"
+    "func.func(attnc-prefetch-weights{prefetch}),"
     "convert-linalg-to-loops,"
     "{omp}"
-    "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction}),"
+    "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction})"
+    ","
     "convert-vector-to-scf{full-unroll=true},"
     "expand-strided-metadata,"
     "lower-affine,"
     "convert-scf-to-cf,"
     "convert-vector-to-llvm{vector-contract-lowering=outerproduct "
-    "reassociate-fp-reductions=true},"
-    ATTNC_TO_LLVM_STAGES
-    "{omp-llvm}"
+    "reassociate-fp-reductions=true}," ATTNC_TO_LLVM_STAGES "{omp-llvm}"
     "reconcile-unrealized-casts";
 
 // The CUDA lowering: every tensor buffer in device memory, the parallel
@@ -247,6 +247,8 @@ static std::string llvmLoweringPipeline(const CompileOptions &options) {
     replacePlaceholder(text, key, value);
   };
   replace("{codegen}", codegen);
+  replace("{prefetch}",
+          "{distance=" + std::to_string(options.prefetchDistance) + "}");
   bool openmp = options.parallel && options.openmp;
   replace("{omp}", openmp ? "convert-scf-to-openmp,canonicalize," : "");
   replace("{omp-llvm}", openmp ? "convert-openmp-to-llvm," : "");

@@ -104,6 +104,11 @@ static cl::opt<bool> packWeights(
     cl::desc("Store constant GEMM weights in the kernel's panel layout "
              "(--pack-weights=false keeps them as exported, for comparison)"),
     cl::init(true), cl::cat(category));
+static cl::opt<int64_t> prefetchDistance(
+    "weight-prefetch",
+    cl::desc("Bytes ahead of each weight read in the CPU kernels' inner loops "
+             "to prefetch (default 4096; 0 turns the prefetches off)"),
+    cl::init(4096), cl::cat(category));
 static cl::opt<std::string> precision(
     "precision",
     cl::desc("Storage precision of the constant weights: fp32 (default), "
@@ -235,6 +240,11 @@ int main(int argc, char **argv) {
               "need --target=cuda\n";
     return 1;
   }
+  if (prefetchDistance < 0 || prefetchDistance > (int64_t(1) << 20)) {
+    errs() << "attnc: error: --weight-prefetch must be in [0, 1048576] "
+              "bytes\n";
+    return 1;
+  }
   if (gpuTileMinRows < 1 || gpuTileMinRows > 65535) {
     errs() << "attnc: error: --gpu-tile-min-rows must be in [1, 65535]\n";
     return 1;
@@ -313,6 +323,7 @@ int main(int argc, char **argv) {
   options.gpu.tileMinRows = gpuTileMinRows;
   options.fuse = fuse;
   options.packWeights = packWeights;
+  options.prefetchDistance = prefetchDistance;
   options.precision = *weightPrecision;
   options.fusionReport = fusionReport;
   options.headerPath = emitHeader;

@@ -81,6 +81,9 @@ struct CompileOptions {
   /// One core's L2 cache in bytes (bounds the GEMM K blocks); 0 = the
   /// host's when compiling for the host CPU, else 1 MiB.
   int64_t l2CacheBytes = 0;
+  /// Bytes ahead of each streamed weight read to prefetch
+  /// (attnc-prefetch-weights); 0 = off.
+  int64_t prefetchDistance = 4096;
   /// Run the outer tiles on threads (OpenMP; the thread count is chosen at
   /// run time, see docs/abi.md).
   bool parallel = true;

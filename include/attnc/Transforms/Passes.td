@@ -224,6 +224,85 @@ def ElideSelfCopies : Pass<"attnc-elide-self-copies", "mlir::func::FuncOp"> {
                            "mlir::memref::MemRefDialect"];
 }
 
+def PrefetchWeights : Pass<"attnc-prefetch-weights", "mlir::func::FuncOp"> {
+  let summary = "Software prefetch of constant weights read in inner loops";
+  let description = [{
+    A one-token step (decode) streams every weight matrix from memory once,
+    a few rows of a packed panel per step of the innermost loop; one core's
+    hardware prefetchers keep too few lines in flight to reach the memory
+    bandwidth (here: 15 GB/s read by one core with plain loads, 17.5 GB/s
+    with software prefetch 8 KiB ahead). This pass finds each
+    `vector.transfer_read` of a constant `memref.global` (the weights of
+    attnc-externalize-weights) whose indices use the induction variable of
+    the `scf.for` directly around it, and issues `memref.prefetch` for the
+    cache lines `distance` bytes further in the weight's memory, clamped to
+    its last element (a prefetch past the end of a panel covers the start of
+    the next one). After bufferization, on the loops of
+    attnc-cpu-tile-and-vectorize; `distance=0` turns it off.
+
+    ```mlir
+    scf.for %k = %c0 to %c768 step %c1 {
+      %row = vector.transfer_read %w[%p, %k, %c0], %pad : memref<24x768x32xbf16>, vector<32xbf16>
+    ```
+    becomes
+    ```mlir
+    %flat = memref.collapse_shape %w [[0, 1, 2]] : memref<24x768x32xbf16> into memref<589824xbf16>
+    scf.for %k = %c0 to %c768 step %c1 {
+      %at = affine.apply affine_map<()[s0, s1] -> (s0 * 24576 + s1 * 32 + 2048)>()[%p, %k]
+      %in = arith.minui %at, %c589823 : index
+      memref.prefetch %flat[%in], read, locality<3>, data : memref<589824xbf16>
+      %row = vector.transfer_read %w[%p, %k, %c0], %pad : memref<24x768x32xbf16>, vector<32xbf16>
+    ```
+  }];
+  let options = [
+    Option<"distance", "distance", "int64_t", /*default=*/"4096",
+           "Bytes ahead of each read to prefetch (0: off)">,
+    Option<"locality", "locality", "int64_t", /*default=*/"3",
+           "Cache locality hint of the prefetches, 0 (none) to 3 (keep in all levels)">,
+  ];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
+def VectorizeCopies : Pass<"attnc-vectorize-copies", "mlir::func::FuncOp"> {
+  let summary = "Lowers linalg.copy of strided views to vector loops";
+  let description = [{
+    The copies attnc-lower-strided-copies makes (slices of a fused QKV
+    projection, the past KV cache copied into `present`) would otherwise
+    become a scalar load and store per element (convert-linalg-to-loops).
+    For each `linalg.copy` on memrefs whose innermost stride is 1 on both
+    sides, this pass emits `scf.for` loops over the outer dims and steps of
+    `vector-bytes` along the innermost one, each a `vector.transfer_read`
+    and `vector.transfer_write`; when the innermost size is not a static
+    multiple of the vector, the accesses are masked (in_bounds false) so
+    that the last, partial vector stays inside the rows. CPU pipeline,
+    after attnc-elide-self-copies (which guards the same copies by a
+    run-time test and must still see them as copies).
+
+    ```mlir
+    linalg.copy ins(%src : memref<?x64xf32, strided<[192, 1]>>) outs(%dst : memref<?x64xf32>)
+    ```
+    becomes
+    ```mlir
+    scf.for %i = %c0 to %rows step %c1 {
+      scf.for %j = %c0 to %c64 step %c16 {
+        %v = vector.transfer_read %src[%i, %j], %pad {in_bounds = [true]} : memref<?x64xf32, strided<[192, 1]>>, vector<16xf32>
+        vector.transfer_write %v, %dst[%i, %j] {in_bounds = [true]} : vector<16xf32>, memref<?x64xf32>
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"vectorBytes", "vector-bytes", "int64_t", /*default=*/"64",
+           "Bytes per vector step">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def FuseElementwise : Pass<"attnc-fuse-elementwise"> {
   let summary = "Fuses elementwise linalg ops without recomputation";
   let description = [{
@@ -331,8 +410,9 @@ def LowerStridedCopies : Pass<"attnc-lower-strided-copies"> {
     `memref.copy`. For non-identity layouts, MLIR lowers that to a call of
     `memrefCopy` from the MLIR C runner library, which a free-standing
     model `.so` does not have. As `linalg.copy` the copy becomes ordinary
-    loops (and vector code). Contiguous copies stay `memref.copy`, which
-    lowers to `llvm.memcpy`.
+    loops: vector loops on the CPU (attnc-vectorize-copies), a kernel on the
+    GPU. Contiguous copies stay `memref.copy`, which lowers to
+    `llvm.memcpy`.
 
     Before:
     ```mlir
