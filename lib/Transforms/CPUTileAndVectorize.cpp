@@ -153,8 +153,8 @@ CPUTileAndVectorize::planContraction(linalg::LinalgOp op) const {
   // 128x768x3072 GEMM 3.59 -> 3.40 ms, BERT-base 201 -> 191 ms.
   int64_t mc = 8 * mr, nc = 4 * nr;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  int64_t kc = std::max<int64_t>(
-      l2CacheBytes / 4 / (nr * (maxElementBits(op) / 8)), 1);
+  int64_t kc =
+      std::max<int64_t>(l2CacheBytes / 4 / (nr * (maxElementBits(op) / 8)), 1);
   // Equal blocks when K is static (3072 with kc = 2048: 2 x 1536).
   if (!ShapedType::isDynamic(ranges[k]) && ranges[k] > kc)
     kc = llvm::divideCeil(ranges[k], llvm::divideCeil(ranges[k], kc));
@@ -492,29 +492,58 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
   if (plan.rows && plan.inner[*plan.rows] == 1)
     return tileRows(current);
   // Rows that do not fill a register tile (all of them when M = 1, as in
-  // decode) are split off into their own op, tiled one row at a time: each
-  // row is then a static 1 x nr tile whose accumulator stays in registers
-  // across K, instead of a scalar remainder inside the K loop.
+  // decode) are split off into their own op: first a tile of half the rows
+  // where at least that many are left, then one row at a time. Each tile is
+  // static, its accumulator in registers across K, instead of a scalar
+  // remainder inside the K loop. The half tile matters when M is not a
+  // multiple of the register tile (ViT: 197 rows, 5 left per column): a
+  // one-row tile reads its B rows for one output row only.
   if (plan.rows && plan.inner[*plan.rows] > 1) {
     unsigned m = *plan.rows;
-    int64_t mr = plan.inner[m];
-    SmallVector<Range> domain =
-        cast<TilingInterface>(current).getIterationDomain(rewriter);
-    std::optional<int64_t> size = getConstantIntValue(domain[m].size);
-    if (!size || *size % mr != 0) {
-      rewriter.setInsertionPoint(current);
+    // Splits `target` along M at the last multiple of `mr`: the first part
+    // is tiled with `mr` rows, the rest by `next`.
+    auto splitRows = [&](Operation *target, int64_t mr, bool &done,
+                         Operation *&rest) -> LogicalResult {
+      SmallVector<Range> domain =
+          cast<TilingInterface>(target).getIterationDomain(rewriter);
+      std::optional<int64_t> size = getConstantIntValue(domain[m].size);
+      SmallVector<int64_t> inner(plan.inner);
+      inner[m] = mr;
+      done = size && *size % mr == 0;
+      if (done)
+        return tileInner(target, inner, plan.peel, std::nullopt);
+      if (size && *size < mr) {
+        // Nothing to split off (17 rows of attention scores: 16 + 1).
+        rest = target;
+        return success();
+      }
+      rewriter.setInsertionPoint(target);
       AffineExpr s0 = getAffineSymbolExpr(0, rewriter.getContext());
       OpFoldResult point = affine::makeComposedFoldedAffineApply(
-          rewriter, current->getLoc(), s0.floorDiv(mr) * mr,
-          {domain[m].size});
-      auto [full, rest] = linalg::splitOp(
-          rewriter, cast<TilingInterface>(current), m, point);
-      if (full && failed(tileInner(full, plan.inner, plan.peel, m)))
+          rewriter, target->getLoc(), s0.floorDiv(mr) * mr, {domain[m].size});
+      auto [full, left] =
+          linalg::splitOp(rewriter, cast<TilingInterface>(target), m, point);
+      if (full && failed(tileInner(full, inner, plan.peel, m)))
         return failure();
-      if (rest && failed(tileRows(rest)))
-        return failure();
+      rest = left;
       return success();
+    };
+    int64_t mr = plan.inner[m];
+    bool done = false;
+    Operation *rest = nullptr;
+    if (failed(splitRows(current, mr, done, rest)))
+      return failure();
+    if (done || !rest)
+      return success();
+    if (mr >= 8) {
+      Operation *single = nullptr;
+      if (failed(splitRows(rest, mr / 2, done, single)))
+        return failure();
+      if (done || !single)
+        return success();
+      rest = single;
     }
+    return tileRows(rest);
   }
   return tileInner(current, plan.inner, plan.peel, std::nullopt);
 }
@@ -561,8 +590,7 @@ LogicalResult vectorizeContractionTile(RewriterBase &rewriter,
     return failure();
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
-  if (failed(dims) || dims->m.empty() || dims->n.empty() ||
-      dims->k.size() != 1)
+  if (failed(dims) || dims->m.empty() || dims->n.empty() || dims->k.size() != 1)
     return failure();
   std::optional<unsigned> lanesDim = innermostN(op, *dims);
   if (!lanesDim)

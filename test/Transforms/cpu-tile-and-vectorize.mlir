@@ -50,7 +50,8 @@ func.func @gemm(%a: tensor<128x512xf32>, %b: tensor<512x256xf32>) -> tensor<128x
 
 // Dynamic M and a weight shared by every batch (x[b, s, k] . w[k, n]): the
 // rows past the last full register tile are split off and run one row at a
-// time; both parts are vectorized with their accumulators in registers, and
+// time (AVX-512, 8-row tiles: a 4-row tile first, where 4 or more are
+// left); every part is vectorized with its accumulators in registers, and
 // no scalar remainder is left.
 
 #bsk = affine_map<(b, s, n, k) -> (b, s, k)>
@@ -63,6 +64,11 @@ func.func @gemm(%a: tensor<128x512xf32>, %b: tensor<512x256xf32>) -> tensor<128x
 // CHECK: scf.for {{.*}} -> (vector<1x16xf32>)
 // CHECK: vector.fma
 // CHECK-NOT: linalg.generic
+// AVX512-LABEL: func.func @batched_dynamic
+// AVX512: scf.for {{.*}} -> (vector<8x32xf32>)
+// AVX512: scf.for {{.*}} -> (vector<4x32xf32>)
+// AVX512: scf.for {{.*}} -> (vector<1x32xf32>)
+// AVX512-NOT: linalg.generic
 func.func @batched_dynamic(%x: tensor<?x?x64xf32>, %w: tensor<64x32xf32>, %init: tensor<?x?x32xf32>) -> tensor<?x?x32xf32> {
   %r = linalg.generic {indexing_maps = [#bsk, #wkn, #bsn], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
       ins(%x, %w : tensor<?x?x64xf32>, tensor<64x32xf32>) outs(%init : tensor<?x?x32xf32>) {
@@ -72,6 +78,46 @@ func.func @batched_dynamic(%x: tensor<?x?x64xf32>, %w: tensor<64x32xf32>, %init:
     linalg.yield %s : f32
   } -> tensor<?x?x32xf32>
   return %r : tensor<?x?x32xf32>
+}
+
+// -----
+
+// Static M = 17 (attention scores of 17 tokens): two 8-row tiles and one
+// row left, fewer than a 4-row tile, so no 4-row tile is made for it; 13
+// rows: 8 + 4 + 1.
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+// AVX512-LABEL: func.func @rows17
+// AVX512: scf.for {{.*}} -> (vector<8x32xf32>)
+// AVX512-NOT: vector<4x32xf32>
+// AVX512: scf.for {{.*}} -> (vector<1x32xf32>)
+// AVX512-NOT: linalg.generic
+// AVX512-LABEL: func.func @rows13
+// AVX512: scf.for {{.*}} -> (vector<8x32xf32>)
+// AVX512: scf.for {{.*}} -> (vector<4x32xf32>)
+// AVX512: scf.for {{.*}} -> (vector<1x32xf32>)
+// AVX512-NOT: linalg.generic
+func.func @rows17(%a: tensor<17x64xf32>, %b: tensor<64x64xf32>, %c: tensor<17x64xf32>) -> tensor<17x64xf32> {
+  %r = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<17x64xf32>, tensor<64x64xf32>) outs(%c : tensor<17x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<17x64xf32>
+  return %r : tensor<17x64xf32>
+}
+func.func @rows13(%a: tensor<13x64xf32>, %b: tensor<64x64xf32>, %c: tensor<13x64xf32>) -> tensor<13x64xf32> {
+  %r = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<13x64xf32>, tensor<64x64xf32>) outs(%c : tensor<13x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<13x64xf32>
+  return %r : tensor<13x64xf32>
 }
 
 // -----
