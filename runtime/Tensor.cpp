@@ -64,13 +64,13 @@ attnc_status allocateStorage(const char *fn, attnc_tensor &t,
 
 attnc_status attnc::rt::createOutputTensor(attnc_dtype dtype, size_t rank,
                                            const int64_t *dims,
-                                           attnc_tensor **out) {
+                                           attnc_tensor **out, bool zero) {
   static const char *fn = "attnc_tensor_create";
   return guarded(fn, [&] {
     auto t = std::make_unique<attnc_tensor>();
     if (attnc_status s = initShape(fn, dtype, rank, dims, out, *t))
       return s;
-    if (attnc_status s = allocateStorage(fn, *t, /*zero=*/false))
+    if (attnc_status s = allocateStorage(fn, *t, zero))
       return s;
     *out = t.release();
     return ATTNC_STATUS_OK;
@@ -81,16 +81,7 @@ extern "C" ATTNC_API attnc_status attnc_tensor_create(attnc_dtype dtype,
                                                       size_t rank,
                                                       const int64_t *dims,
                                                       attnc_tensor **out) {
-  static const char *fn = "attnc_tensor_create";
-  return guarded(fn, [&] {
-    auto t = std::make_unique<attnc_tensor>();
-    if (attnc_status s = initShape(fn, dtype, rank, dims, out, *t))
-      return s;
-    if (attnc_status s = allocateStorage(fn, *t))
-      return s;
-    *out = t.release();
-    return ATTNC_STATUS_OK;
-  });
+  return createOutputTensor(dtype, rank, dims, out, /*zero=*/true);
 }
 
 extern "C" ATTNC_API attnc_status
