@@ -42,8 +42,8 @@ attnc_status initShape(const char *fn, attnc_dtype dtype, size_t rank,
   return ATTNC_STATUS_OK;
 }
 
-/// Allocates zeroed, aligned storage for `t`. Empty tensors still get a
-/// (non-NULL) block so that descriptors never carry NULL pointers.
+/// Allocates aligned storage for `t`, zeroed if `zero`. Empty tensors still get
+/// a (non-NULL) block so that descriptors never carry NULL pointers.
 attnc_status allocateStorage(const char *fn, attnc_tensor &t,
                              bool zero = true) {
   size_t rounded = (t.byteSize + kAlignment - 1) / kAlignment * kAlignment;

@@ -792,6 +792,7 @@ typedef float v __attribute__((vector_size(64)));
 int main(void) {
   const size_t n = (size_t)512 << 20, nv = n / sizeof(v);
   v *a = aligned_alloc(64, n);
+  if (!a) return 1;
   memset(a, 1, n);
   double best = 0; float keep = 0;
   for (int rep = 0; rep < 4; ++rep) {
@@ -860,12 +861,14 @@ def streamed_weight_bytes(model_path, gemm_element_bytes=None):
         for i, name in enumerate(node.input):
             consumers.setdefault(name, []).append((node, i))
 
-    def gemm_use(n):
+    def gemm_use(n, i):
+        """Input `i` of node `n` is a GEMM's weight (B), perhaps transposed;
+        not a Gemm's bias (input 2), which stays fp32."""
         if n.op_type in ("MatMul", "Gemm"):
-            return True
+            return i == 1
         return n.op_type == "Transpose" and any(
-            c.op_type in ("MatMul", "Gemm")
-            for c, _ in consumers.get(n.output[0], []))
+            c.op_type in ("MatMul", "Gemm") and j == 1
+            for c, j in consumers.get(n.output[0], []))
 
     total = 0
     for init in graph.initializer:
@@ -874,7 +877,7 @@ def streamed_weight_bytes(model_path, gemm_element_bytes=None):
             continue
         count = int(np.prod(init.dims)) if init.dims else 1
         size = ELEMENT_BYTES.get(init.data_type, 4)
-        if gemm_element_bytes and any(gemm_use(n) for n, _ in uses):
+        if gemm_element_bytes and any(gemm_use(n, i) for n, i in uses):
             size = gemm_element_bytes
         total += count * size
     return total

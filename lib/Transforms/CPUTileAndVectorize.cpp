@@ -458,6 +458,8 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
         {domain[dim].size});
     auto [full, rest] =
         linalg::splitOp(rewriter, cast<TilingInterface>(target), dim, point);
+    if (!full && !rest)
+      return failure(); // splitOp failed
     if (full && failed(tileInner(full, inner, peel, dim)))
       return failure();
     if (rest && failed(tileInner(rest, restInner, restPeel, std::nullopt)))
@@ -524,6 +526,8 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
           rewriter, target->getLoc(), s0.floorDiv(mr) * mr, {domain[m].size});
       auto [full, left] =
           linalg::splitOp(rewriter, cast<TilingInterface>(target), m, point);
+      if (!full && !left)
+        return failure(); // splitOp failed
       if (full && failed(tileInner(full, inner, plan.peel, m)))
         return failure();
       rest = left;

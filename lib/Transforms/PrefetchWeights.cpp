@@ -37,7 +37,8 @@ memref::GetGlobalOp constantWeight(vector::TransferReadOp read) {
     return {};
   auto type = cast<MemRefType>(get.getType());
   if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
-      type.getRank() == 0 || !type.getElementType().isIntOrFloat())
+      type.getRank() == 0 || type.getNumElements() == 0 ||
+      !type.getElementType().isIntOrFloat())
     return {};
   return get;
 }

@@ -70,9 +70,13 @@ struct VectorizeCopiesPass
     int64_t rank = type.getRank();
     int64_t lanes =
         std::max<int64_t>(vectorBytes / (type.getElementTypeBitWidth() / 8), 1);
-    auto vectorType = VectorType::get({lanes}, elementType);
     int64_t inner = type.getDimSize(rank - 1);
+    // Rows shorter than a vector: the widest power of two that fits, rather
+    // than a mostly masked vector per row.
+    if (!ShapedType::isDynamic(inner) && inner > 0 && inner < lanes)
+      lanes = int64_t(1) << llvm::Log2_64(inner);
     bool whole = !ShapedType::isDynamic(inner) && inner % lanes == 0;
+    auto vectorType = VectorType::get({lanes}, elementType);
 
     OpBuilder b(op);
     Location loc = op.getLoc();

@@ -45,6 +45,18 @@ func.func @dynamic_rows_i64(%src: memref<?x?xi64, strided<[?, 1], offset: ?>>, %
 
 // -----
 
+// Rows of 4 floats, shorter than a vector: 4-lane steps, in bounds, not a
+// mostly masked 16-lane vector per row.
+// CHECK-LABEL: func.func @short_rows
+// CHECK: vector.transfer_read %{{.*}} {in_bounds = [true]} : memref<?x4xf32, strided<[8, 1], offset: ?>>, vector<4xf32>
+// CHECK: vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<4xf32>, memref<?x4xf32>
+func.func @short_rows(%src: memref<?x4xf32, strided<[8, 1], offset: ?>>, %dst: memref<?x4xf32>) {
+  linalg.copy ins(%src : memref<?x4xf32, strided<[8, 1], offset: ?>>) outs(%dst : memref<?x4xf32>)
+  return
+}
+
+// -----
+
 // Left as linalg.copy: a transposing view (innermost stride not 1) and a
 // copy on tensors.
 // CHECK-LABEL: func.func @not_vectorized
