@@ -132,12 +132,11 @@ bool evaluateDim(const std::vector<DimToken> &program,
                      &bindings,
                  int64_t &result, std::string &error);
 
-/// attnc_tensor_create; with `zero` false the storage is left unfilled, for
-/// a run's outputs (the model writes every element; zeroing ~10 MB of KV
-/// cache per decode step cost 2.5% of it).
-attnc_status createOutputTensor(attnc_dtype dtype, size_t rank,
-                                const int64_t *dims, attnc_tensor **out,
-                                bool zero = false);
+/// attnc_tensor_create, which is this with `zero`; a run's outputs skip the
+/// fill (the model writes every element; zeroing ~10 MB of KV cache per
+/// decode step cost 2.5% of it).
+attnc_status createTensor(attnc_dtype dtype, size_t rank, const int64_t *dims,
+                          attnc_tensor **out, bool zero);
 
 /// attnc_session_run, except that the outputs with a non-null entry in
 /// `preset` (may be NULL) are written into those caller-owned views (their

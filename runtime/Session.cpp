@@ -285,8 +285,8 @@ attnc_status runImpl(attnc_session &session, const attnc_tensor *const *inputs,
       continue;
     }
     attnc_tensor *t = nullptr;
-    if (attnc_status s =
-            createOutputTensor(desc.dtype, dims.size(), dims.data(), &t)) {
+    if (attnc_status s = createTensor(desc.dtype, dims.size(), dims.data(), &t,
+                                      /*zero=*/false)) {
       // Keep the runtime's message but say which output it was about.
       return fail(
           s == ATTNC_STATUS_INVALID_ARGUMENT ? ATTNC_STATUS_SHAPE_MISMATCH : s,

@@ -62,9 +62,9 @@ attnc_status allocateStorage(const char *fn, attnc_tensor &t,
 }
 } // namespace
 
-attnc_status attnc::rt::createOutputTensor(attnc_dtype dtype, size_t rank,
-                                           const int64_t *dims,
-                                           attnc_tensor **out, bool zero) {
+attnc_status attnc::rt::createTensor(attnc_dtype dtype, size_t rank,
+                                     const int64_t *dims, attnc_tensor **out,
+                                     bool zero) {
   static const char *fn = "attnc_tensor_create";
   return guarded(fn, [&] {
     auto t = std::make_unique<attnc_tensor>();
@@ -81,7 +81,7 @@ extern "C" ATTNC_API attnc_status attnc_tensor_create(attnc_dtype dtype,
                                                       size_t rank,
                                                       const int64_t *dims,
                                                       attnc_tensor **out) {
-  return createOutputTensor(dtype, rank, dims, out, /*zero=*/true);
+  return createTensor(dtype, rank, dims, out, /*zero=*/true);
 }
 
 extern "C" ATTNC_API attnc_status

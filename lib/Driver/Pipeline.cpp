@@ -108,24 +108,28 @@ static constexpr int64_t kCpuFlashQueryRows = 16;
 // The lowering below linalg is a textual pipeline so that `attnc-opt
 // --attnc-lower-to-llvm` and the docs show exactly what the compiler runs.
 // `{codegen}` is replaced by the options of attnc-cpu-tile-and-vectorize,
-// `{omp}`/`{omp-llvm}` by the OpenMP stages (or nothing) from
-// CompileOptions.
+// `{prefetch}` by attnc-prefetch-weights' distance, `{omp}`/`{omp-llvm}` by
+// the OpenMP stages (or nothing) from CompileOptions.
+// clang-format off
 static const char *const kLLVMLowering =
-    "func.func(attnc-cpu-tile-and-vectorize{codegen})," ATTNC_BUFFERIZE_STAGES
+    "func.func(attnc-cpu-tile-and-vectorize{codegen}),"
+    ATTNC_BUFFERIZE_STAGES
     "func.func(attnc-elide-self-copies),"
     "func.func(attnc-vectorize-copies),"
     "func.func(attnc-prefetch-weights{prefetch}),"
     "convert-linalg-to-loops,"
     "{omp}"
-    "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction})"
-    ","
+    "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction}),"
     "convert-vector-to-scf{full-unroll=true},"
     "expand-strided-metadata,"
     "lower-affine,"
     "convert-scf-to-cf,"
     "convert-vector-to-llvm{vector-contract-lowering=outerproduct "
-    "reassociate-fp-reductions=true}," ATTNC_TO_LLVM_STAGES "{omp-llvm}"
+    "reassociate-fp-reductions=true},"
+    ATTNC_TO_LLVM_STAGES
+    "{omp-llvm}"
     "reconcile-unrealized-casts";
+// clang-format on
 
 // The CUDA lowering: every tensor buffer in device memory, the parallel
 // loops of the linalg ops as kernels (outlined into one gpu.module, lowered

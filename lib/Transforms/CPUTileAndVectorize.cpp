@@ -438,19 +438,24 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
     return success();
   };
 
-  // Splits `target` along `dim` at the last multiple of `step` (unless its
-  // static size is a multiple already) and tiles the first part with
-  // `inner` (a whole number of `step` tiles) and the rest with `restInner`:
-  // every tile is then static (vector code), with no dynamic remainder.
+  // Tiles `target` with `inner` (a whole number of `step` tiles along
+  // `dim`) up to the last multiple of `step` along `dim`, splitting off the
+  // rest, which is returned (null when `step` divides a static size): every
+  // tile is then static (vector code), with no dynamic remainder. A static
+  // size below `step` is all rest.
   auto tileSplit = [&](Operation *target, unsigned dim, int64_t step,
-                       ArrayRef<int64_t> inner, ArrayRef<unsigned> peel,
-                       ArrayRef<int64_t> restInner,
-                       ArrayRef<unsigned> restPeel) -> LogicalResult {
+                       ArrayRef<int64_t> inner,
+                       ArrayRef<unsigned> peel) -> FailureOr<Operation *> {
     SmallVector<Range> domain =
         cast<TilingInterface>(target).getIterationDomain(rewriter);
     std::optional<int64_t> size = getConstantIntValue(domain[dim].size);
-    if (size && *size % step == 0)
-      return tileInner(target, inner, peel, dim);
+    if (size && *size % step == 0) {
+      if (failed(tileInner(target, inner, peel, dim)))
+        return failure();
+      return static_cast<Operation *>(nullptr);
+    }
+    if (size && *size < step)
+      return target; // e.g. 17 rows of attention scores: 16 + 1
     rewriter.setInsertionPoint(target);
     AffineExpr s0 = getAffineSymbolExpr(0, rewriter.getContext());
     OpFoldResult point = affine::makeComposedFoldedAffineApply(
@@ -462,9 +467,7 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
       return failure(); // splitOp failed
     if (full && failed(tileInner(full, inner, peel, dim)))
       return failure();
-    if (rest && failed(tileInner(rest, restInner, restPeel, std::nullopt)))
-      return failure();
-    return success();
+    return static_cast<Operation *>(rest);
   };
   // One-row tiles, `kRowPanels` panels at a time when packed; the panels
   // left over are tiled one at a time.
@@ -487,8 +490,12 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
     panelInner[*plan.panels] = rp;
     SmallVector<unsigned> panelPeel(rowPeel);
     panelPeel.push_back(*plan.panels);
-    return tileSplit(target, *plan.panels, rp, panelInner, panelPeel, rowInner,
-                     rowPeel);
+    FailureOr<Operation *> rest =
+        tileSplit(target, *plan.panels, rp, panelInner, panelPeel);
+    if (failed(rest))
+      return failure();
+    return *rest ? tileInner(*rest, rowInner, rowPeel, std::nullopt)
+                 : success();
   };
   // A contraction whose register tile is a single row (static M = 1).
   if (plan.rows && plan.inner[*plan.rows] == 1)
@@ -502,53 +509,16 @@ LogicalResult CPUTileAndVectorize::tileOp(RewriterBase &rewriter,
   // one-row tile reads its B rows for one output row only.
   if (plan.rows && plan.inner[*plan.rows] > 1) {
     unsigned m = *plan.rows;
-    // Splits `target` along M at the last multiple of `mr` and tiles the
-    // first part with `mr` rows; the rows left are returned in `rest`
-    // (null if none), or `done` is set when `mr` divides a static M.
-    auto splitRows = [&](Operation *target, int64_t mr, bool &done,
-                         Operation *&rest) -> LogicalResult {
-      SmallVector<Range> domain =
-          cast<TilingInterface>(target).getIterationDomain(rewriter);
-      std::optional<int64_t> size = getConstantIntValue(domain[m].size);
-      SmallVector<int64_t> inner(plan.inner);
-      inner[m] = mr;
-      done = size && *size % mr == 0;
-      if (done)
-        return tileInner(target, inner, plan.peel, std::nullopt);
-      if (size && *size < mr) {
-        // Nothing to split off (17 rows of attention scores: 16 + 1).
-        rest = target;
-        return success();
-      }
-      rewriter.setInsertionPoint(target);
-      AffineExpr s0 = getAffineSymbolExpr(0, rewriter.getContext());
-      OpFoldResult point = affine::makeComposedFoldedAffineApply(
-          rewriter, target->getLoc(), s0.floorDiv(mr) * mr, {domain[m].size});
-      auto [full, left] =
-          linalg::splitOp(rewriter, cast<TilingInterface>(target), m, point);
-      if (!full && !left)
-        return failure(); // splitOp failed
-      if (full && failed(tileInner(full, inner, plan.peel, m)))
-        return failure();
-      rest = left;
-      return success();
-    };
-    int64_t mr = plan.inner[m];
-    bool done = false;
-    Operation *rest = nullptr;
-    if (failed(splitRows(current, mr, done, rest)))
-      return failure();
-    if (done || !rest)
-      return success();
-    if (mr >= 8) {
-      Operation *single = nullptr;
-      if (failed(splitRows(rest, mr / 2, done, single)))
-        return failure();
-      if (done || !single)
-        return success();
-      rest = single;
+    SmallVector<int64_t> inner(plan.inner);
+    FailureOr<Operation *> rest =
+        tileSplit(current, m, inner[m], inner, plan.peel);
+    if (succeeded(rest) && *rest && inner[m] >= 8) {
+      inner[m] /= 2;
+      rest = tileSplit(*rest, m, inner[m], inner, plan.peel);
     }
-    return tileRows(rest);
+    if (failed(rest))
+      return failure();
+    return *rest ? tileRows(*rest) : success();
   }
   return tileInner(current, plan.inner, plan.peel, std::nullopt);
 }

@@ -24,15 +24,6 @@ namespace attnc {
 using namespace mlir;
 
 namespace {
-/// True if `type`'s innermost stride is statically 1.
-bool unitInnerStride(MemRefType type) {
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  if (failed(type.getStridesAndOffset(strides, offset)))
-    return false;
-  return strides.back() == 1;
-}
-
 struct VectorizeCopiesPass
     : public attnc::impl::VectorizeCopiesBase<VectorizeCopiesPass> {
   using Base::Base;
@@ -52,8 +43,8 @@ struct VectorizeCopiesPass
       if (!src || !dst || src.getRank() == 0 ||
           src.getElementType() != dst.getElementType() ||
           !src.getElementType().isIntOrFloat() ||
-          src.getElementTypeBitWidth() % 8 != 0 || !unitInnerStride(src) ||
-          !unitInnerStride(dst))
+          src.getElementTypeBitWidth() % 8 != 0 || !src.isLastDimUnitStride() ||
+          !dst.isLastDimUnitStride())
         return;
       copies.push_back(op);
     });
