@@ -93,7 +93,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     sets = []
-    for b, t in [(1, 5), (2, 7)]:
+    # (2, 41): longer than the decode loop nest takes (16 rows).
+    for b, t in [(1, 5), (2, 7), (2, 41)]:
         sets.append({
             "q": rng.standard_normal((b, HEADS, t, DIM)).astype(np.float32),
             "k": rng.standard_normal((b, KV_HEADS, t, DIM)).astype(np.float32),

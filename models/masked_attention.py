@@ -62,7 +62,8 @@ def build_model():
     return common.make_model(graph)
 
 
-def make_inputs(rng, batch, tq, tk, fully_masked_rows, padded_keys):
+def make_inputs(rng, batch, tq, tk, fully_masked_rows, padded_keys,
+                pad_value=-10000.0):
     shape_q = (batch, HEADS, tq, DIM)
     shape_kv = (batch, HEADS, tk, DIM)
     keep = np.tril(np.ones((tq, tk), dtype=bool), k=tk - tq)
@@ -71,7 +72,7 @@ def make_inputs(rng, batch, tq, tk, fully_masked_rows, padded_keys):
         keep[b, 0, row, :] = False
     pad = np.zeros((batch, 1, 1, tk), dtype=np.float32)
     for b, key in padded_keys:
-        pad[b, 0, 0, key] = -10000.0
+        pad[b, 0, 0, key] = pad_value
     return {
         "q": rng.standard_normal(shape_q).astype(np.float32),
         "k": rng.standard_normal(shape_kv).astype(np.float32),
@@ -92,6 +93,13 @@ def main(argv=None):
         make_inputs(rng, 2, 5, 7, [(0, 1), (1, 4)], [(1, 0), (1, 6)]),
         # Decode-like: one query row, the only row fully masked in batch 0.
         make_inputs(rng, 2, 1, 9, [(0, 0)], [(1, 3)]),
+        # Longer than the decode loop nest takes (16 rows): the blocked
+        # kernel of attnc-cpu-flash-attention, with rows and keys not a
+        # multiple of its tiles, causal blocks it skips, fully masked rows.
+        make_inputs(rng, 2, 37, 45, [(0, 2), (1, 30)], [(1, 0), (1, 44)]),
+        # A whole 32-key block padded with -inf (skipped for every row).
+        make_inputs(rng, 1, 20, 70, [], [(0, k) for k in range(32, 64)],
+                    pad_value=-np.inf),
     ]
     _, results = common.write_model_and_data(build_model(), args.out, NAME,
                                              input_sets)

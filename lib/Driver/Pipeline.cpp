@@ -275,14 +275,24 @@ void attnc::buildAttnPipeline(OpPassManager &pm, bool fuse) {
   pm.addPass(createCSEPass());
 }
 
-void attnc::buildLinalgPipeline(OpPassManager &pm, bool gpu) {
-  // GPU kernels get the online-softmax attention. The CPU gets it for
-  // short queries (decode steps), where it reads the KV cache once; long
-  // queries keep the reference expansion, whose tiled GEMMs are faster.
+void attnc::buildLinalgPipeline(OpPassManager &pm,
+                                const CompileOptions &options) {
+  // GPU kernels get the online-softmax attention, one query row per
+  // thread. The CPU gets it for short queries (decode steps), where it reads
+  // the KV cache once, and the blocked flash kernel for the rest.
+  bool gpu = options.gpu.enabled;
   LowerAttentionFlashOptions flash;
   if (!gpu)
     flash.maxQueryRows = kCpuFlashQueryRows;
   pm.addNestedPass<func::FuncOp>(createLowerAttentionFlash(flash));
+  if (!gpu && options.flashAttention) {
+    CompileOptions resolved = options;
+    resolveCodegenOptions(resolved);
+    CPUFlashAttentionOptions blocked;
+    blocked.vectorBits = resolved.vectorBits;
+    blocked.vectorRegisters = resolved.vectorRegisters;
+    pm.addNestedPass<func::FuncOp>(createCPUFlashAttention(blocked));
+  }
   // While a KV cache's concat is still one op (docs/abi.md, `append`).
   pm.addPass(createMarkAppendOutputs());
   pm.addPass(createConvertAttnToLinalg());
@@ -480,7 +490,7 @@ LogicalResult attnc::compileModule(ModuleOp module,
                             "bufferization, LLVM dialect");
   {
     PassManager pm(ctx);
-    buildLinalgPipeline(pm, options.gpu.enabled);
+    buildLinalgPipeline(pm, options);
     if (failed(runStage(module, pm, reporter)))
       return failure();
   }

@@ -4,6 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AttentionLoops.h"
+
 #include "attnc/Dialect/Attn/AttnOps.h"
 #include "attnc/Transforms/Passes.h"
 
@@ -21,31 +23,6 @@ using namespace attnc;
 
 namespace {
 
-/// Indices into a mask broadcast (numpy rules, aligned on the right) to the
-/// scores `[batch..., i, j]`: a size-1 mask dim is read at 0.
-SmallVector<Value> maskIndices(OpBuilder &b, Location loc, Value mask,
-                               ArrayRef<Value> scoreIndices) {
-  auto type = cast<RankedTensorType>(mask.getType());
-  int64_t rank = type.getRank(), lead = scoreIndices.size() - rank;
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  SmallVector<Value> indices;
-  for (int64_t d = 0; d < rank; ++d) {
-    Value idx = scoreIndices[lead + d];
-    if (type.getDimSize(d) == 1) {
-      indices.push_back(zero);
-    } else if (type.isDynamicDim(d)) {
-      Value size = tensor::DimOp::create(b, loc, mask, d);
-      Value isOne = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                          size, one);
-      indices.push_back(arith::SelectOp::create(b, loc, isOne, zero, idx));
-    } else {
-      indices.push_back(idx);
-    }
-  }
-  return indices;
-}
-
 struct LowerAttentionFlashPass
     : public attnc::impl::LowerAttentionFlashBase<LowerAttentionFlashPass> {
   using Base::Base;
@@ -59,7 +36,7 @@ struct LowerAttentionFlashPass
   }
 
   LogicalResult lower(attn::AttentionOp op) {
-    if (!supported(op))
+    if (!attention::isLoopNestLowerable(op))
       return failure();
     Value q = op.getQuery();
     auto qType = cast<RankedTensorType>(q.getType());
@@ -92,31 +69,6 @@ struct LowerAttentionFlashPass
     return success();
   }
 
-  /// Whether `build` covers the op: f32, rank >= 3, static head sizes, and
-  /// a whole number of query heads per key/value head.
-  static bool supported(attn::AttentionOp op) {
-    auto qType = cast<RankedTensorType>(op.getQuery().getType());
-    auto kType = cast<RankedTensorType>(op.getKey().getType());
-    auto vType = cast<RankedTensorType>(op.getValue().getType());
-    int64_t rank = qType.getRank();
-    auto et = dyn_cast<FloatType>(qType.getElementType());
-    if (!et || rank < 3 || !et.isF32())
-      return false;
-    int64_t d = qType.getDimSize(rank - 1), dv = vType.getDimSize(rank - 1);
-    auto outType = cast<RankedTensorType>(op.getType());
-    if (ShapedType::isDynamic(d) || ShapedType::isDynamic(dv) ||
-        kType.getDimSize(rank - 1) != d ||
-        outType.getDimSize(rank - 1) != dv)
-      return false;
-    if (rank == 4 && qType.getDimSize(1) != kType.getDimSize(1)) {
-      int64_t h = qType.getDimSize(1), hkv = kType.getDimSize(1);
-      if (ShapedType::isDynamic(h) || ShapedType::isDynamic(hkv) ||
-          h % hkv != 0)
-        return false;
-    }
-    return true;
-  }
-
   /// Builds the loop nest at `b`'s insertion point and returns its result.
   Value build(OpBuilder &b, attn::AttentionOp op) {
     Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
@@ -127,10 +79,7 @@ struct LowerAttentionFlashPass
     int64_t rank = qType.getRank();
     auto et = cast<FloatType>(qType.getElementType());
     int64_t d = qType.getDimSize(rank - 1), dv = vType.getDimSize(rank - 1);
-    // Grouped-query attention (rank 4): kv head = h / group.
-    int64_t group = 1;
-    if (rank == 4 && qType.getDimSize(1) != kType.getDimSize(1))
-      group = qType.getDimSize(1) / kType.getDimSize(1);
+    int64_t group = attention::headGroup(op);
 
     Location loc = op.getLoc();
     auto cIdx = [&](int64_t x) {
@@ -166,20 +115,11 @@ struct LowerAttentionFlashPass
     b.setInsertionPoint(forall.getTerminator());
     SmallVector<Value> ivs(forall.getInductionVars());
     Value i = ivs.back();
-    // Key/value indices: the same batch dims, head h / group.
-    SmallVector<Value> kvBatch(ivs.begin(), ivs.end() - 1);
-    if (group > 1)
-      kvBatch[1] = arith::DivUIOp::create(b, loc, kvBatch[1], cIdx(group));
-    // A batch dim of size 1 in K or V is broadcast: read it at 0.
-    auto broadcastBatch = [&](RankedTensorType type) {
-      SmallVector<Value> idx(kvBatch);
-      for (int64_t d = 0; d + 2 < rank; ++d)
-        if (type.getDimSize(d) == 1)
-          idx[d] = zero;
-      return idx;
-    };
-    SmallVector<Value> kBatch = broadcastBatch(kType);
-    SmallVector<Value> vBatch = broadcastBatch(vType);
+    SmallVector<Value> qBatch(ivs.begin(), ivs.end() - 1);
+    SmallVector<Value> kBatch =
+        attention::kvBatchIndices(b, loc, qBatch, group, kType);
+    SmallVector<Value> vBatch =
+        attention::kvBatchIndices(b, loc, qBatch, group, vType);
 
     auto rowIndices = [&](ArrayRef<Value> batch, Value row) {
       SmallVector<Value> idx(batch.begin(), batch.end());
@@ -194,7 +134,6 @@ struct LowerAttentionFlashPass
                  ArrayRef<bool>{true})
           .getResult();
     };
-    SmallVector<Value> qBatch(ivs.begin(), ivs.end() - 1);
     Value qRow = readRow(b, q, dVec, rowIndices(qBatch, i));
     Value acc0 = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(dvVec, b.getFloatAttr(et, 0.0)));
@@ -213,12 +152,12 @@ struct LowerAttentionFlashPass
           scoreIdx.push_back(j);
           if (Value keep = op.getKeepMask()) {
             Value bit = tensor::ExtractOp::create(
-                lb, loc, keep, maskIndices(lb, loc, keep, scoreIdx));
+                lb, loc, keep, attention::maskIndices(lb, loc, keep, scoreIdx));
             s = arith::SelectOp::create(lb, loc, bit, s, fill);
           }
           if (Value bias = op.getBiasMask()) {
             Value add = tensor::ExtractOp::create(
-                lb, loc, bias, maskIndices(lb, loc, bias, scoreIdx));
+                lb, loc, bias, attention::maskIndices(lb, loc, bias, scoreIdx));
             s = arith::AddFOp::create(lb, loc, s, add);
           }
           // Online softmax. While every score so far is -inf the maximum

@@ -103,8 +103,8 @@ func.func @static_long(%q: tensor<1x4x32x8xf32>, %k: tensor<1x4x32x8xf32>, %v: t
 // batch: read at index 0. With no keys the row is 0 (l = 0 is divided as 1).
 // CHECK-LABEL: func.func @broadcast_kv_batch
 // CHECK: scf.forall (%[[B:.*]], %[[H:.*]], %[[I:.*]]) in
-// CHECK: vector.transfer_read %{{.*}}[%[[B]], %[[H]], %[[I]], %[[C0:[a-z0-9_]+]]]{{.*}} : tensor<?x4x?x8xf32>
-// CHECK: vector.transfer_read %{{.*}}[%[[C0]], %[[H]], %{{.*}}, %{{.*}}]{{.*}} : tensor<1x4x?x8xf32>
+// CHECK: vector.transfer_read %{{.*}}[%[[B]], %[[H]], %[[I]], %c0{{[_0-9]*}}]{{.*}} : tensor<?x4x?x8xf32>
+// CHECK: vector.transfer_read %{{.*}}[%c0{{[_0-9]*}}, %[[H]], %{{.*}}, %{{.*}}]{{.*}} : tensor<1x4x?x8xf32>
 // CHECK: %[[NOKEYS:.*]] = arith.cmpf oeq
 // CHECK: arith.select %[[NOKEYS]]
 // CHECK: arith.divf

@@ -104,6 +104,12 @@ static cl::opt<bool> packWeights(
     cl::desc("Store constant GEMM weights in the kernel's panel layout "
              "(--pack-weights=false keeps them as exported, for comparison)"),
     cl::init(true), cl::cat(category));
+static cl::opt<bool> flashAttention(
+    "flash-attention",
+    cl::desc("CPU targets: lower attention with many query rows to the "
+             "blocked flash kernel (--flash-attention=false keeps the "
+             "expansion into matmuls and softmax, for comparison)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<int64_t> prefetchDistance(
     "weight-prefetch",
     cl::desc("Bytes ahead of each weight read in the CPU kernels' inner loops "
@@ -323,6 +329,7 @@ int main(int argc, char **argv) {
   options.gpu.tileMinRows = gpuTileMinRows;
   options.fuse = fuse;
   options.packWeights = packWeights;
+  options.flashAttention = flashAttention;
   options.prefetchDistance = prefetchDistance;
   options.precision = *weightPrecision;
   options.fusionReport = fusionReport;

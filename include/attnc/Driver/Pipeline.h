@@ -89,6 +89,10 @@ struct CompileOptions {
   bool parallel = true;
   /// Pack constant GEMM weights into panels (attnc-pack-weights).
   bool packWeights = true;
+  /// CPU targets: attention with more query rows than the decode loop nest
+  /// takes as the blocked flash kernel (attnc-cpu-flash-attention), else
+  /// the reference expansion.
+  bool flashAttention = true;
   /// Storage precision of the constant GEMM weights.
   Precision precision = Precision::F32;
   /// Lower the parallel loops to OpenMP; when off they run serially on the
@@ -130,8 +134,11 @@ void registerAttncPasses();
 /// fusion passes on the attn dialect.
 void buildAttnPipeline(mlir::OpPassManager &pm, bool fuse = true);
 /// attn -> linalg on tensors, fused; attention lowered for the CPU (short
-/// queries as online-softmax loop nests) or, with `gpu`, for CUDA (all).
-void buildLinalgPipeline(mlir::OpPassManager &pm, bool gpu = false);
+/// queries as online-softmax loop nests, longer ones as the blocked flash
+/// kernel for `options`' target) or, with `options.gpu.enabled`, for CUDA
+/// (online softmax, all).
+void buildLinalgPipeline(mlir::OpPassManager &pm,
+                         const CompileOptions &options = CompileOptions());
 /// linalg on tensors -> LLVM dialect with the ABI entry. Fails when the
 /// MLIR passes are not registered (see registerAttncPasses).
 mlir::LogicalResult buildLLVMPipeline(mlir::OpPassManager &pm,

@@ -871,9 +871,9 @@ def LowerAttentionFlash : Pass<"attnc-lower-attention-flash",
 
     With `max-query-rows=N` (> 0) the loop nest runs only when the query
     length is at most N: a dynamic length is tested at run time by an
-    `scf.if` whose other branch keeps the op (and so the reference
-    expansion, whose tiled GEMMs are faster for long queries); a static
-    length above N leaves the op as it is. The CPU pipeline uses N = 16:
+    `scf.if` whose other branch keeps the op (for attnc-cpu-flash-attention,
+    whose register tiles over several rows are faster for long queries); a
+    static length above N leaves the op as it is. The CPU pipeline uses N = 16:
     a decode step then reads each cached key and value once, with no
     transposed copy of the keys and no score matrix. A batch dim of size 1
     in K or V is broadcast; with no keys the output row is 0.
@@ -898,6 +898,83 @@ def LowerAttentionFlash : Pass<"attnc-lower-attention-flash",
     Option<"maxQueryRows", "max-query-rows", "int64_t", /*default=*/"0",
            "Lower only attention with at most this many query rows (0: "
            "every op); longer queries keep the op">
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::vector::VectorDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+def CPUFlashAttention : Pass<"attnc-cpu-flash-attention", "mlir::func::FuncOp"> {
+  let summary = "Lowers attn.attention to a blocked flash-attention kernel "
+                "for CPUs";
+  let description = [{
+    The CPU's kernel for attention with many query rows (prefill, encoders,
+    ViT); attnc-lower-attention-flash takes the short queries first. No
+    `[..., Tq, Tk]` score matrix is stored:
+
+    * an `scf.forall` over `[batch..., ceil(Tq / R)]`: a tile of R query
+      rows of one head per iteration (the last tile of a head is moved back
+      to end at Tq, so it recomputes a few rows of the tile before it and
+      writes the same values);
+    * in it, an `scf.for` over blocks of `C * lanes` keys, carrying each
+      row's running max `m`, running sum `l` and its `Dv` accumulators in
+      registers (`vector<lanes x f32>` pieces);
+    * per block, the scores `S = Q·Kᵀ` of the R rows as R x C vectors (keys
+      along the lanes, read from a transposed copy of the keys, `[..., D,
+      Tk]`, one query element broadcast per FMA), then the scale, the masks
+      (read as vectors of a row's keys; the bool mask as i8, since vectors of
+      i1 are bit-packed in memory), the online softmax (`exp` as a vector,
+      later a polynomial), and `acc = acc * exp(m_old - m_new) + P·V`, one
+      value row per key times each row's weight.
+
+    Keys past Tk are weighted 0 (their value row reads are clamped to the
+    last key). A block adds exactly nothing to the tile's rows when every
+    key is masked by `keep_mask` and each row's running max is more than
+    104 above `mask_fill` plus the block's largest bias (so every weight is
+    `exp(< -104) = 0` in f32), or when every bias of the block is `-inf`:
+    such blocks are skipped. That is the upper triangle of a causal mask,
+    about half the work of a prefill, found at run time from the mask
+    itself. A fully masked row is still computed (the expansion's uniform
+    average of the values).
+
+    R comes from the registers: `(vector-registers - 4) / (Dv / lanes + C)`,
+    at most `max-rows` (AVX-512, Dv = 64, C = 2: 4 rows, 32-key blocks).
+    Covers what attnc-lower-attention-flash covers (f32, static D and Dv,
+    grouped-query attention, broadcast batch dims); Tq must be at least R
+    (a dynamic Tq is tested at run time) and a mask's key dim static 1 or
+    Tk (a dynamic one is tested); otherwise the op stays for the reference
+    expansion.
+
+    Before:
+    ```mlir
+    %o = attn.attention %q, %k, %v keep %causal {scale = 0.125 : f32} : ...
+    ```
+    After (schematically):
+    ```mlir
+    %kt = attn.transpose %k [0, 1, 3, 2] : ...
+    %keep = attn.cast %causal : tensor<1x1x?x?xi1> -> tensor<1x1x?x?xi8>
+    %o = scf.forall (%b, %h, %t) in (%B, 12, %tiles) shared_outs(%out = %e) {
+      %i0 = min(%t * 4, %Tq - 4)
+      %state = scf.for %blk = %c0 to %blocks step %c1 iter_args(...) {
+        %keep_rows = vector.transfer_read %keep[...] : vector<16xi8>
+        %r = scf.if %skip -> (...) { scf.yield %old_state }
+             else { S (scf.for over D: vector.fma), softmax, P·V (vector.fma) }
+      }
+      ... parallel_insert_slice (acc / l) into %out[%b, %h, %i0, 0] [1, 1, 4, 64]
+    }
+    ```
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
+           "Width of a vector register in bits">,
+    Option<"vectorRegisters", "vector-registers", "int64_t",
+           /*default=*/"32", "Vector registers of the target">,
+    Option<"keyVectors", "key-vectors", "int64_t", /*default=*/"2",
+           "Vectors of keys per block (C)">,
+    Option<"maxRows", "max-rows", "int64_t", /*default=*/"8",
+           "Most query rows per tile">
   ];
   let dependentDialects = ["mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect",

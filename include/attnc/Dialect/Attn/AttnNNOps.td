@@ -249,9 +249,12 @@ def Attn_AttentionOp : Attn_Op<"attention",
     `keep_mask` (exporters slice them from a constant buffer or build them
     with Trilu).
 
-    The lowering today expands the op back into matmul, mask and softmax
-    linalg ops (the scores are materialized); the flash-attention kernel
-    with online softmax replaces it in the CPU code generation work.
+    Its reference lowering (convert-attn-to-linalg) expands the op back into
+    matmul, mask and softmax linalg ops, materializing the scores. The
+    pipelines lower it to flash-attention loop nests with an online softmax
+    before that: attnc-lower-attention-flash (CUDA; CPU decode steps) and
+    attnc-cpu-flash-attention (CPU, longer queries); ops they do not cover
+    (e.g. dynamic head sizes) keep the expansion.
 
     ```mlir
     %o = attn.attention %q, %k, %v keep %causal bias %pad

@@ -1,0 +1,85 @@
+//===- AttentionLoops.cpp - Shared pieces of the attention loop nests -----===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttentionLoops.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace attnc;
+
+bool attention::isLoopNestLowerable(attn::AttentionOp op) {
+  auto qType = cast<RankedTensorType>(op.getQuery().getType());
+  auto kType = cast<RankedTensorType>(op.getKey().getType());
+  auto vType = cast<RankedTensorType>(op.getValue().getType());
+  int64_t rank = qType.getRank();
+  auto et = dyn_cast<FloatType>(qType.getElementType());
+  if (!et || rank < 3 || !et.isF32())
+    return false;
+  int64_t d = qType.getDimSize(rank - 1), dv = vType.getDimSize(rank - 1);
+  auto outType = cast<RankedTensorType>(op.getType());
+  if (ShapedType::isDynamic(d) || ShapedType::isDynamic(dv) ||
+      kType.getDimSize(rank - 1) != d || outType.getDimSize(rank - 1) != dv)
+    return false;
+  if (rank == 4 && qType.getDimSize(1) != kType.getDimSize(1)) {
+    int64_t h = qType.getDimSize(1), hkv = kType.getDimSize(1);
+    if (ShapedType::isDynamic(h) || ShapedType::isDynamic(hkv) || h % hkv != 0)
+      return false;
+  }
+  return true;
+}
+
+int64_t attention::headGroup(attn::AttentionOp op) {
+  auto qType = cast<RankedTensorType>(op.getQuery().getType());
+  auto kType = cast<RankedTensorType>(op.getKey().getType());
+  if (qType.getRank() == 4 && qType.getDimSize(1) != kType.getDimSize(1))
+    return qType.getDimSize(1) / kType.getDimSize(1);
+  return 1;
+}
+
+SmallVector<Value> attention::kvBatchIndices(OpBuilder &b, Location loc,
+                                             ArrayRef<Value> queryBatch,
+                                             int64_t group,
+                                             RankedTensorType type) {
+  SmallVector<Value> idx(queryBatch);
+  if (group > 1)
+    idx[1] = arith::DivUIOp::create(
+        b, loc, idx[1], arith::ConstantIndexOp::create(b, loc, group));
+  Value zero;
+  for (int64_t d = 0, e = idx.size(); d < e; ++d) {
+    if (type.getDimSize(d) != 1)
+      continue;
+    if (!zero)
+      zero = arith::ConstantIndexOp::create(b, loc, 0);
+    idx[d] = zero;
+  }
+  return idx;
+}
+
+SmallVector<Value> attention::maskIndices(OpBuilder &b, Location loc,
+                                          Value mask,
+                                          ArrayRef<Value> scoreIndices) {
+  auto type = cast<RankedTensorType>(mask.getType());
+  int64_t rank = type.getRank(), lead = scoreIndices.size() - rank;
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  SmallVector<Value> indices;
+  for (int64_t d = 0; d < rank; ++d) {
+    Value idx = scoreIndices[lead + d];
+    if (type.getDimSize(d) == 1) {
+      indices.push_back(zero);
+    } else if (type.isDynamicDim(d)) {
+      Value size = tensor::DimOp::create(b, loc, mask, d);
+      Value isOne =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, size, one);
+      indices.push_back(arith::SelectOp::create(b, loc, isOne, zero, idx));
+    } else {
+      indices.push_back(idx);
+    }
+  }
+  return indices;
+}

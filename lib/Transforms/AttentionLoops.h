@@ -1,0 +1,48 @@
+//===- AttentionLoops.h - Shared pieces of the attention loop nests -------===//
+//
+// Part of the attnc project.
+//
+//===----------------------------------------------------------------------===//
+//
+// What attnc-lower-attention-flash (one query row per iteration) and
+// attnc-cpu-flash-attention (blocks of rows and keys) share: which
+// attn.attention ops a loop nest covers, and how key/value and mask
+// indices follow from a query's batch indices.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_LIB_TRANSFORMS_ATTENTIONLOOPS_H
+#define ATTNC_LIB_TRANSFORMS_ATTENTIONLOOPS_H
+
+#include "attnc/Dialect/Attn/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace attnc {
+namespace attention {
+
+/// Whether a loop nest covers `op`: f32, rank >= 3, static head sizes, and
+/// a whole number of query heads per key/value head.
+bool isLoopNestLowerable(attn::AttentionOp op);
+
+/// Query heads per key/value head (grouped-query attention), else 1.
+int64_t headGroup(attn::AttentionOp op);
+
+/// The batch indices of a key or value tensor of `type` for the query batch
+/// indices `queryBatch`: head h / `group` (rank 4), and 0 on a batch dim of
+/// size 1 (broadcast).
+llvm::SmallVector<mlir::Value>
+kvBatchIndices(mlir::OpBuilder &b, mlir::Location loc,
+               mlir::ArrayRef<mlir::Value> queryBatch, int64_t group,
+               mlir::RankedTensorType type);
+
+/// Indices into a mask broadcast (numpy rules, aligned on the right) to the
+/// scores `[batch..., i, j]`: a size-1 mask dim is read at 0.
+llvm::SmallVector<mlir::Value>
+maskIndices(mlir::OpBuilder &b, mlir::Location loc, mlir::Value mask,
+            mlir::ArrayRef<mlir::Value> scoreIndices);
+
+} // namespace attention
+} // namespace attnc
+
+#endif // ATTNC_LIB_TRANSFORMS_ATTENTIONLOOPS_H
