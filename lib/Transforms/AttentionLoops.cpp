@@ -7,6 +7,8 @@
 #include "AttentionLoops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -82,4 +84,38 @@ SmallVector<Value> attention::maskIndices(OpBuilder &b, Location loc,
     }
   }
   return indices;
+}
+
+SmallVector<OpFoldResult>
+attention::leadingSizes(OpBuilder &b, Location loc, Value query, int64_t n,
+                        RankedTensorType outType,
+                        SmallVectorImpl<Value> &dynSizes) {
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t i = 0; i < n; ++i) {
+    OpFoldResult size = tensor::getMixedSize(b, loc, query, i);
+    sizes.push_back(size);
+    if (outType.isDynamicDim(i))
+      dynSizes.push_back(getValueOrCreateConstantIndexOp(b, loc, size));
+  }
+  return sizes;
+}
+
+void attention::replaceWithLoopNest(OpBuilder &b, attn::AttentionOp op,
+                                    Value cond,
+                                    function_ref<Value(OpBuilder &)> build) {
+  if (!cond) {
+    op.replaceAllUsesWith(build(b));
+    op.erase();
+    return;
+  }
+  Location loc = op.getLoc();
+  auto ifOp = scf::IfOp::create(b, loc, TypeRange{op.getType()}, cond,
+                                /*withElseRegion=*/true);
+  OpBuilder thenB = ifOp.getThenBodyBuilder();
+  scf::YieldOp::create(thenB, loc, build(thenB));
+  OpBuilder elseB = ifOp.getElseBodyBuilder();
+  Operation *kept = elseB.clone(*op);
+  scf::YieldOp::create(elseB, loc, kept->getResults());
+  op.replaceAllUsesWith(ifOp.getResult(0));
+  op.erase();
 }

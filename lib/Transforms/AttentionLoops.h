@@ -42,6 +42,20 @@ llvm::SmallVector<mlir::Value>
 maskIndices(mlir::OpBuilder &b, mlir::Location loc, mlir::Value mask,
             mlir::ArrayRef<mlir::Value> scoreIndices);
 
+/// The sizes of `query`'s dims [0, n) (loop bounds), appending to
+/// `dynSizes` those an empty tensor of `outType` needs.
+llvm::SmallVector<mlir::OpFoldResult>
+leadingSizes(mlir::OpBuilder &b, mlir::Location loc, mlir::Value query,
+             int64_t n, mlir::RankedTensorType outType,
+             llvm::SmallVectorImpl<mlir::Value> &dynSizes);
+
+/// Replaces `op` by the result `build` makes at `b`'s insertion point; with
+/// `cond`, by an scf.if whose then branch is the loop nest and whose else
+/// branch keeps a clone of `op` (for another lowering).
+void replaceWithLoopNest(
+    mlir::OpBuilder &b, attn::AttentionOp op, mlir::Value cond,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &)> build);
+
 } // namespace attention
 } // namespace attnc
 

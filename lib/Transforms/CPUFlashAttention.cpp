@@ -124,22 +124,10 @@ struct CPUFlashAttentionPass
       Value size = tensor::DimOp::create(b, loc, mask, type.getRank() - 1);
       both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, size, tk));
     }
-    if (!cond) {
-      op.replaceAllUsesWith(build(b, op, tiling));
-      op.erase();
-      return success();
-    }
     // Otherwise (too few rows, a mask broadcast along a dynamic key dim)
     // the op stays, for the reference expansion.
-    auto ifOp = scf::IfOp::create(b, loc, TypeRange{op.getType()}, cond,
-                                  /*withElseRegion=*/true);
-    OpBuilder thenB = ifOp.getThenBodyBuilder();
-    scf::YieldOp::create(thenB, loc, build(thenB, op, tiling));
-    OpBuilder elseB = ifOp.getElseBodyBuilder();
-    Operation *kept = elseB.clone(*op);
-    scf::YieldOp::create(elseB, loc, kept->getResults());
-    op.replaceAllUsesWith(ifOp.getResult(0));
-    op.erase();
+    attention::replaceWithLoopNest(
+        b, op, cond, [&](OpBuilder &nb) { return build(nb, op, tiling); });
     return success();
   }
 
@@ -176,10 +164,7 @@ struct CPUFlashAttentionPass
     // Keys along the vector lanes: Kᵀ, [..., D, Tk].
     SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, rank));
     std::swap(perm[rank - 1], perm[rank - 2]);
-    SmallVector<int64_t> ktShape(kType.getShape());
-    std::swap(ktShape[rank - 1], ktShape[rank - 2]);
-    Value kt = attn::TransposeOp::create(
-        b, loc, RankedTensorType::get(ktShape, et), k, perm);
+    Value kt = attn::TransposeOp::create(b, loc, k, perm);
     // Vectors of i1 are bit-packed in memory: the keep mask is read as i8.
     if (keep) {
       auto keepType = cast<RankedTensorType>(keep.getType());
@@ -188,13 +173,8 @@ struct CPUFlashAttentionPass
     }
 
     SmallVector<Value> dynSizes;
-    SmallVector<OpFoldResult> bounds;
-    for (int64_t i = 0; i + 2 < rank; ++i) {
-      OpFoldResult size = tensor::getMixedSize(b, loc, q, i);
-      bounds.push_back(size);
-      if (outType.isDynamicDim(i))
-        dynSizes.push_back(getValueOrCreateConstantIndexOp(b, loc, size));
-    }
+    SmallVector<OpFoldResult> bounds =
+        attention::leadingSizes(b, loc, q, rank - 2, outType, dynSizes);
     Value tq = tensor::DimOp::create(b, loc, q, rank - 2);
     if (outType.isDynamicDim(rank - 2))
       dynSizes.push_back(tq);

@@ -42,30 +42,21 @@ struct LowerAttentionFlashPass
     auto qType = cast<RankedTensorType>(q.getType());
     int64_t rank = qType.getRank();
     int64_t tq = qType.getDimSize(rank - 2);
+    if (maxQueryRows > 0 && !ShapedType::isDynamic(tq) && tq > maxQueryRows)
+      return failure();
     OpBuilder b(op);
-    if (maxQueryRows <= 0 || !ShapedType::isDynamic(tq)) {
-      if (maxQueryRows > 0 && tq > maxQueryRows)
-        return failure();
-      op.replaceAllUsesWith(build(b, op));
-      op.erase();
-      return success();
-    }
     // A dynamic query length: the loop nest only when it is short, the
-    // op (its reference expansion) otherwise.
-    Location loc = op.getLoc();
-    Value rows = tensor::DimOp::create(b, loc, q, rank - 2);
-    Value limit = arith::ConstantIndexOp::create(b, loc, maxQueryRows);
-    Value isShort = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
-                                          rows, limit);
-    auto ifOp = scf::IfOp::create(b, loc, TypeRange{op.getType()}, isShort,
-                                  /*withElseRegion=*/true);
-    OpBuilder thenB = ifOp.getThenBodyBuilder();
-    scf::YieldOp::create(thenB, loc, build(thenB, op));
-    OpBuilder elseB = ifOp.getElseBodyBuilder();
-    Operation *kept = elseB.clone(*op);
-    scf::YieldOp::create(elseB, loc, kept->getResults());
-    op.replaceAllUsesWith(ifOp.getResult(0));
-    op.erase();
+    // op (for the longer queries' lowering) otherwise.
+    Value isShort;
+    if (maxQueryRows > 0 && ShapedType::isDynamic(tq)) {
+      Location loc = op.getLoc();
+      Value rows = tensor::DimOp::create(b, loc, q, rank - 2);
+      Value limit = arith::ConstantIndexOp::create(b, loc, maxQueryRows);
+      isShort =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, rows, limit);
+    }
+    attention::replaceWithLoopNest(
+        b, op, isShort, [&](OpBuilder &nb) { return build(nb, op); });
     return success();
   }
 
@@ -92,13 +83,8 @@ struct LowerAttentionFlashPass
 
     // The result is [batch..., Tq, Dv]: its dynamic sizes are the query's.
     SmallVector<Value> dynSizes;
-    SmallVector<OpFoldResult> bounds;
-    for (int64_t i = 0; i + 1 < rank; ++i) {
-      OpFoldResult size = tensor::getMixedSize(b, loc, q, i);
-      bounds.push_back(size);
-      if (outType.isDynamicDim(i))
-        dynSizes.push_back(getValueOrCreateConstantIndexOp(b, loc, size));
-    }
+    SmallVector<OpFoldResult> bounds =
+        attention::leadingSizes(b, loc, q, rank - 1, outType, dynSizes);
     Value empty = tensor::EmptyOp::create(b, loc, outType.getShape(), et,
                                           dynSizes);
     Value tk = tensor::DimOp::create(b, loc, k, rank - 2);

@@ -81,10 +81,7 @@ struct AttentionLowering : public OpConversionPattern<attn::AttentionOp> {
 
     SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, rank));
     std::swap(perm[rank - 1], perm[rank - 2]);
-    SmallVector<int64_t> ktShape(kType.getShape());
-    std::swap(ktShape[rank - 1], ktShape[rank - 2]);
-    Value kt = attn::TransposeOp::create(
-        rewriter, loc, RankedTensorType::get(ktShape, et), k, perm);
+    Value kt = attn::TransposeOp::create(rewriter, loc, k, perm);
 
     SmallVector<int64_t> scoreShape(qType.getShape());
     scoreShape[rank - 1] = kType.getDimSize(rank - 2);

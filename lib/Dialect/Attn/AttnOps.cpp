@@ -115,6 +115,15 @@ LogicalResult MatMulOp::verify() {
 // TransposeOp
 //===----------------------------------------------------------------------===//
 
+void TransposeOp::build(OpBuilder &b, OperationState &state, Value input,
+                        ArrayRef<int64_t> permutation) {
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> shape;
+  for (int64_t p : permutation)
+    shape.push_back(type.getDimSize(p));
+  build(b, state, type.clone(shape), input, permutation);
+}
+
 LogicalResult TransposeOp::verify() {
   auto in = cast<RankedTensorType>(getInput().getType());
   auto out = cast<RankedTensorType>(getOutput().getType());

@@ -50,6 +50,11 @@ def Attn_TransposeOp : Attn_Op<"transpose",
   }];
   let arguments = (ins Attn_Tensor:$input, DenseI64ArrayAttr:$permutation);
   let results = (outs Attn_Tensor:$output);
+  let builders = [
+    // The result type follows from the input's and the permutation.
+    OpBuilder<(ins "mlir::Value":$input,
+                   "llvm::ArrayRef<int64_t>":$permutation)>
+  ];
   let assemblyFormat = [{
     $input $permutation attr-dict `:` type($input) `->` type($output)
   }];
