@@ -100,6 +100,11 @@ def main(argv=None):
         # A whole 32-key block padded with -inf (skipped for every row).
         make_inputs(rng, 1, 20, 70, [], [(0, k) for k in range(32, 64)],
                     pad_value=-np.inf),
+        # A key length above 512: the decode loop nest splits the keys into
+        # ranges (split-K) and merges them; the middle range all -inf, row
+        # 1 fully masked.
+        make_inputs(rng, 1, 3, 1100, [(0, 1)], [(0, k) for k in range(512, 1024)],
+                    pad_value=-np.inf),
     ]
     _, results = common.write_model_and_data(build_model(), args.out, NAME,
                                              input_sets)

@@ -105,6 +105,12 @@ static void replacePlaceholder(std::string &text, StringRef key,
 /// 27-30 -> 37-38 tokens/s with the loop nest (docs/performance.md).
 static constexpr int64_t kCpuFlashQueryRows = 16;
 
+/// Keys per range of the decode loop nest's split-K variant (a KV cache
+/// longer than this is walked in ranges on parallel iterations, so that
+/// many cores share one head's cache; 512 keys of a 64-wide head are
+/// 256 KiB of keys and values).
+static constexpr int64_t kCpuFlashSplitKeys = 512;
+
 // The lowering below linalg is a textual pipeline so that `attnc-opt
 // --attnc-lower-to-llvm` and the docs show exactly what the compiler runs.
 // `{codegen}` is replaced by the options of attnc-cpu-tile-and-vectorize,
@@ -282,9 +288,13 @@ void attnc::buildLinalgPipeline(OpPassManager &pm,
   // the KV cache once, and the blocked flash kernel for the rest.
   bool gpu = options.gpu.enabled;
   LowerAttentionFlashOptions flash;
-  if (!gpu)
+  if (!gpu) {
     flash.maxQueryRows = kCpuFlashQueryRows;
-  pm.addNestedPass<func::FuncOp>(createLowerAttentionFlash(flash));
+    // Split-K sizes its ranges by OpenMP's thread count.
+    if (options.parallel && options.openmp && !isCrossTarget(options.target))
+      flash.splitKeys = kCpuFlashSplitKeys;
+  }
+  pm.addPass(createLowerAttentionFlash(flash));
   if (!gpu && options.flashAttention) {
     CompileOptions resolved = options;
     resolveCodegenOptions(resolved);

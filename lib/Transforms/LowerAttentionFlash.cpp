@@ -9,6 +9,7 @@
 #include "attnc/Dialect/Attn/AttnOps.h"
 #include "attnc/Transforms/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
 #include <limits>
@@ -27,9 +28,19 @@ struct LowerAttentionFlashPass
     : public attnc::impl::LowerAttentionFlashBase<LowerAttentionFlashPass> {
   using Base::Base;
 
+  /// OpenMP's thread count, which the split-K variant sizes its ranges by.
+  static constexpr llvm::StringLiteral kThreadsFn = "omp_get_max_threads";
+
   void runOnOperation() override {
     SmallVector<attn::AttentionOp> ops;
     getOperation().walk([&](attn::AttentionOp op) { ops.push_back(op); });
+    if (splitKeys > 0 && !ops.empty() &&
+        !getOperation().lookupSymbol<func::FuncOp>(kThreadsFn)) {
+      OpBuilder b = OpBuilder::atBlockBegin(getOperation().getBody());
+      auto fn = func::FuncOp::create(b, getOperation().getLoc(), kThreadsFn,
+                                     b.getFunctionType({}, {b.getI32Type()}));
+      fn.setPrivate();
+    }
     // Ops this lowering does not cover keep the reference expansion.
     for (attn::AttentionOp op : ops)
       (void)lower(op);
@@ -61,51 +72,99 @@ struct LowerAttentionFlashPass
   }
 
   /// Builds the loop nest at `b`'s insertion point and returns its result.
+  /// With `split-keys`, the keys are split when that gives the threads more
+  /// work items: see buildSplit.
   Value build(OpBuilder &b, attn::AttentionOp op) {
-    Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
-    auto qType = cast<RankedTensorType>(q.getType());
-    auto kType = cast<RankedTensorType>(k.getType());
-    auto vType = cast<RankedTensorType>(v.getType());
-    auto outType = cast<RankedTensorType>(op.getType());
-    int64_t rank = qType.getRank();
-    auto et = cast<FloatType>(qType.getElementType());
-    int64_t d = qType.getDimSize(rank - 1), dv = vType.getDimSize(rank - 1);
-    int64_t group = attention::headGroup(op);
-
+    if (splitKeys <= 0)
+      return buildRows(b, op);
     Location loc = op.getLoc();
+    auto qType = cast<RankedTensorType>(op.getQuery().getType());
+    int64_t rank = qType.getRank();
     auto cIdx = [&](int64_t x) {
       return arith::ConstantIndexOp::create(b, loc, x).getResult();
     };
+    // ranges = min(ceil(Tk / split-keys), ceil(2 * threads / rows)), rows
+    // being the [batch..., Tq] iterations of the plain nest: split only
+    // when there are fewer than two rows per thread, never into ranges
+    // shorter than split-keys.
+    Value rows = cIdx(1);
+    for (int64_t i = 0; i + 1 < rank; ++i)
+      rows = arith::MulIOp::create(
+          b, loc, rows, tensor::DimOp::create(b, loc, op.getQuery(), i));
+    rows = arith::MaxUIOp::create(b, loc, rows, cIdx(1));
+    Value threads =
+        func::CallOp::create(b, loc, kThreadsFn, TypeRange{b.getI32Type()},
+                             ValueRange{})
+            .getResult(0);
+    threads = arith::IndexCastOp::create(b, loc, b.getIndexType(), threads);
+    Value byThreads = arith::CeilDivUIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, threads, cIdx(2)), rows);
+    Value tk = tensor::DimOp::create(b, loc, op.getKey(), rank - 2);
+    Value byKeys = arith::CeilDivUIOp::create(b, loc, tk, cIdx(splitKeys));
+    Value ranges = arith::MinUIOp::create(b, loc, byThreads, byKeys);
+    Value split = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
+                                        ranges, cIdx(1));
+    auto ifOp = scf::IfOp::create(b, loc, TypeRange{op.getType()}, split,
+                                  /*withElseRegion=*/true);
+    OpBuilder thenB = ifOp.getThenBodyBuilder();
+    scf::YieldOp::create(thenB, loc, buildSplit(thenB, op, ranges));
+    OpBuilder elseB = ifOp.getElseBodyBuilder();
+    scf::YieldOp::create(elseB, loc, buildRows(elseB, op));
+    return ifOp.getResult(0);
+  }
+
+  /// What both variants share: types, constants and the per-row key loop.
+  struct Nest {
+    Location loc;
+    FloatType et;
+    int64_t rank, d, dv, group;
+    Value q, k, v, tk;
+    RankedTensorType kType, vType, outType;
+  };
+
+  Nest nest(OpBuilder &b, attn::AttentionOp op) {
+    Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+    auto qType = cast<RankedTensorType>(q.getType());
+    auto vType = cast<RankedTensorType>(v.getType());
+    int64_t rank = qType.getRank();
+    Location loc = op.getLoc();
+    return Nest{loc,
+                cast<FloatType>(qType.getElementType()),
+                rank,
+                qType.getDimSize(rank - 1),
+                vType.getDimSize(rank - 1),
+                attention::headGroup(op),
+                q,
+                k,
+                v,
+                tensor::DimOp::create(b, loc, k, rank - 2),
+                cast<RankedTensorType>(k.getType()),
+                vType,
+                cast<RankedTensorType>(op.getType())};
+  }
+
+  /// The online softmax of query row `i` (batch indices `qBatch`) over the
+  /// keys [lo, hi): the running max m, sum l and the vector<Dv>
+  /// accumulator.
+  scf::ForOp rowLoop(OpBuilder &b, attn::AttentionOp op, const Nest &n,
+                     ArrayRef<Value> qBatch, Value i, Value lo, Value hi) {
+    Location loc = n.loc;
+    FloatType et = n.et;
     auto cF = [&](double x) {
       return arith::ConstantOp::create(b, loc, et, b.getFloatAttr(et, x))
           .getResult();
     };
-
-    // The result is [batch..., Tq, Dv]: its dynamic sizes are the query's.
-    SmallVector<Value> dynSizes;
-    SmallVector<OpFoldResult> bounds =
-        attention::leadingSizes(b, loc, q, rank - 1, outType, dynSizes);
-    Value empty = tensor::EmptyOp::create(b, loc, outType.getShape(), et,
-                                          dynSizes);
-    Value tk = tensor::DimOp::create(b, loc, k, rank - 2);
-    Value zero = cIdx(0), one = cIdx(1);
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
     Value fZero = cF(0.0), fOne = cF(1.0);
     Value negInf = cF(-std::numeric_limits<double>::infinity());
     Value scale = cF(op.getScale().convertToDouble());
     Value fill = cF(op.getMaskFill().convertToDouble());
-    auto dVec = VectorType::get({d}, et), dvVec = VectorType::get({dv}, et);
-
-    auto forall = scf::ForallOp::create(b, loc, bounds, ValueRange{empty},
-                                        std::nullopt);
-    Block *body = forall.getBody();
-    b.setInsertionPoint(forall.getTerminator());
-    SmallVector<Value> ivs(forall.getInductionVars());
-    Value i = ivs.back();
-    SmallVector<Value> qBatch(ivs.begin(), ivs.end() - 1);
+    auto dVec = VectorType::get({n.d}, et), dvVec = VectorType::get({n.dv}, et);
     SmallVector<Value> kBatch =
-        attention::kvBatchIndices(b, loc, qBatch, group, kType);
+        attention::kvBatchIndices(b, loc, qBatch, n.group, n.kType);
     SmallVector<Value> vBatch =
-        attention::kvBatchIndices(b, loc, qBatch, group, vType);
+        attention::kvBatchIndices(b, loc, qBatch, n.group, n.vType);
 
     auto rowIndices = [&](ArrayRef<Value> batch, Value row) {
       SmallVector<Value> idx(batch.begin(), batch.end());
@@ -120,15 +179,15 @@ struct LowerAttentionFlashPass
                  ArrayRef<bool>{true})
           .getResult();
     };
-    Value qRow = readRow(b, q, dVec, rowIndices(qBatch, i));
+    Value qRow = readRow(b, n.q, dVec, rowIndices(qBatch, i));
     Value acc0 = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(dvVec, b.getFloatAttr(et, 0.0)));
 
-    auto loop = scf::ForOp::create(
-        b, loc, zero, tk, one, ValueRange{negInf, fZero, acc0},
+    return scf::ForOp::create(
+        b, loc, lo, hi, one, ValueRange{negInf, fZero, acc0},
         [&](OpBuilder &lb, Location, Value j, ValueRange iter) {
           Value m = iter[0], l = iter[1], acc = iter[2];
-          Value kRow = readRow(lb, k, dVec, rowIndices(kBatch, j));
+          Value kRow = readRow(lb, n.k, dVec, rowIndices(kBatch, j));
           Value prod = arith::MulFOp::create(lb, loc, qRow, kRow);
           Value s = vector::ReductionOp::create(
               lb, loc, vector::CombiningKind::ADD, prod);
@@ -160,45 +219,196 @@ struct LowerAttentionFlashPass
           p = arith::SelectOp::create(lb, loc, allInf, fZero, p);
           Value lNew = arith::AddFOp::create(
               lb, loc, arith::MulFOp::create(lb, loc, l, corr), p);
-          Value vRow = readRow(lb, v, dvVec, rowIndices(vBatch, j));
+          Value vRow = readRow(lb, n.v, dvVec, rowIndices(vBatch, j));
           Value corrV = vector::BroadcastOp::create(lb, loc, dvVec, corr);
           Value pV = vector::BroadcastOp::create(lb, loc, dvVec, p);
           Value accNew = vector::FMAOp::create(
               lb, loc, pV, vRow, arith::MulFOp::create(lb, loc, acc, corrV));
           scf::YieldOp::create(lb, loc, ValueRange{mNew, lNew, accNew});
         });
-    Value l = loop.getResult(1), acc = loop.getResult(2);
-    // No keys (Tk = 0): a zero row, as the expansion gives, not 0 / 0.
-    Value noKeys =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, fZero);
-    l = arith::SelectOp::create(b, loc, noKeys, fOne, l);
-    Value lV = vector::BroadcastOp::create(b, loc, dvVec, l);
-    Value result = arith::DivFOp::create(b, loc, acc, lV);
+  }
 
-    // Written through a [1, ..., 1, Dv] slice of the shared output.
+  /// Writes `row` (a vector) into the forall's shared output at `offsets`
+  /// (all but the last index), as a [1, ..., 1, size] slice, from the
+  /// forall's terminator. Leaves `b` after the forall.
+  static void insertRow(OpBuilder &b, Location loc, scf::ForallOp forall,
+                        Value row, ArrayRef<OpFoldResult> offsets) {
+    auto type = cast<VectorType>(row.getType());
+    int64_t rank = offsets.size() + 1;
     SmallVector<int64_t> sliceShape(rank, 1);
-    sliceShape.back() = dv;
-    Value slice = tensor::EmptyOp::create(b, loc, sliceShape, et);
-    SmallVector<Value> zeros(rank, zero);
-    SmallVector<bool> inBounds = {true};
+    sliceShape.back() = type.getNumElements();
+    Value slice =
+        tensor::EmptyOp::create(b, loc, sliceShape, type.getElementType());
+    SmallVector<Value> zeros(rank, arith::ConstantIndexOp::create(b, loc, 0));
     AffineMap lastDim = AffineMap::get(
         rank, 0, {b.getAffineDimExpr(rank - 1)}, b.getContext());
-    Value written =
-        vector::TransferWriteOp::create(b, loc, result, slice, zeros,
-                                        AffineMapAttr::get(lastDim),
-                                        b.getBoolArrayAttr(inBounds))
-            .getResult();
-    SmallVector<OpFoldResult> offsets(ivs.begin(), ivs.end());
-    offsets.push_back(b.getIndexAttr(0));
+    Value written = vector::TransferWriteOp::create(b, loc, row, slice, zeros,
+                                                    AffineMapAttr::get(lastDim),
+                                                    b.getBoolArrayAttr({true}))
+                        .getResult();
+    SmallVector<OpFoldResult> at(offsets);
+    at.push_back(b.getIndexAttr(0));
     SmallVector<OpFoldResult> sizes, strides(rank, b.getIndexAttr(1));
     for (int64_t s : sliceShape)
       sizes.push_back(b.getIndexAttr(s));
     b.setInsertionPointToEnd(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(b, loc, written,
-                                          body->getArguments().back(), offsets,
-                                          sizes, strides);
+    tensor::ParallelInsertSliceOp::create(
+        b, loc, written, forall.getBody()->getArguments().back(), at, sizes,
+        strides);
     b.setInsertionPointAfter(forall);
+  }
+
+  /// acc / l, with l = 0 (no keys) read as 1: a zero row, as the expansion
+  /// gives, not 0 / 0.
+  static Value normalize(OpBuilder &b, Location loc, Value acc, Value l) {
+    auto type = cast<VectorType>(acc.getType());
+    Type et = type.getElementType();
+    Value fZero =
+        arith::ConstantOp::create(b, loc, et, b.getFloatAttr(et, 0.0));
+    Value fOne = arith::ConstantOp::create(b, loc, et, b.getFloatAttr(et, 1.0));
+    Value noKeys =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, fZero);
+    l = arith::SelectOp::create(b, loc, noKeys, fOne, l);
+    return arith::DivFOp::create(b, loc, acc,
+                                 vector::BroadcastOp::create(b, loc, type, l));
+  }
+
+  /// One forall iteration per query row, each walking all the keys.
+  Value buildRows(OpBuilder &b, attn::AttentionOp op) {
+    Nest n = nest(b, op);
+    Location loc = n.loc;
+    // The result is [batch..., Tq, Dv]: its dynamic sizes are the query's.
+    SmallVector<Value> dynSizes;
+    SmallVector<OpFoldResult> bounds =
+        attention::leadingSizes(b, loc, n.q, n.rank - 1, n.outType, dynSizes);
+    Value empty =
+        tensor::EmptyOp::create(b, loc, n.outType.getShape(), n.et, dynSizes);
+    auto forall =
+        scf::ForallOp::create(b, loc, bounds, ValueRange{empty}, std::nullopt);
+    b.setInsertionPoint(forall.getTerminator());
+    SmallVector<Value> ivs(forall.getInductionVars());
+    SmallVector<Value> qBatch(ivs.begin(), ivs.end() - 1);
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    scf::ForOp loop = rowLoop(b, op, n, qBatch, ivs.back(), zero, n.tk);
+    Value result = normalize(b, loc, loop.getResult(2), loop.getResult(1));
+    insertRow(b, loc, forall, result, getAsOpFoldResult(ivs));
     return forall.getResult(0);
+  }
+
+  /// Split-K: the keys in `ranges` ranges of ceil(Tk / ranges) keys, one
+  /// forall iteration per (row, range) writing its m, l and accumulator to
+  /// a [batch..., Tq, ranges, Dv + 2] partial; a second forall per row
+  /// merges the ranges (each weighted by exp(m_range - max m)). A row's
+  /// keys then run on several threads: decode with a long KV cache and
+  /// fewer heads than threads.
+  Value buildSplit(OpBuilder &b, attn::AttentionOp op, Value ranges) {
+    Nest n = nest(b, op);
+    Location loc = n.loc;
+    FloatType et = n.et;
+    Value chunk = arith::CeilDivUIOp::create(b, loc, n.tk, ranges);
+
+    SmallVector<Value> dynSizes;
+    SmallVector<OpFoldResult> bounds =
+        attention::leadingSizes(b, loc, n.q, n.rank - 1, n.outType, dynSizes);
+    SmallVector<int64_t> partialShape(n.outType.getShape());
+    partialShape.back() = ShapedType::kDynamic;
+    partialShape.push_back(n.dv + 2);
+    SmallVector<Value> partialDyn(dynSizes);
+    partialDyn.push_back(ranges);
+    Value partial =
+        tensor::EmptyOp::create(b, loc, partialShape, et, partialDyn);
+
+    // 1. Each (row, range): the online softmax over its keys.
+    SmallVector<OpFoldResult> splitBounds(bounds);
+    splitBounds.push_back(ranges);
+    auto split = scf::ForallOp::create(b, loc, splitBounds, ValueRange{partial},
+                                       std::nullopt);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(split.getTerminator());
+      SmallVector<Value> ivs(split.getInductionVars());
+      Value r = ivs.back();
+      SmallVector<Value> qBatch(ivs.begin(), ivs.end() - 2);
+      Value lo = arith::MulIOp::create(b, loc, r, chunk);
+      Value hi = arith::MinUIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, lo, chunk), n.tk);
+      scf::ForOp loop = rowLoop(b, op, n, qBatch, ivs[ivs.size() - 2], lo, hi);
+      // [acc..., m, l] as one vector<Dv + 2>.
+      auto rowType = VectorType::get({n.dv + 2}, et);
+      Value row = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(rowType, b.getFloatAttr(et, 0.0)));
+      row = vector::InsertStridedSliceOp::create(b, loc, loop.getResult(2), row,
+                                                 ArrayRef<int64_t>{0},
+                                                 ArrayRef<int64_t>{1});
+      row = vector::InsertOp::create(b, loc, loop.getResult(0), row,
+                                     ArrayRef<int64_t>{n.dv});
+      row = vector::InsertOp::create(b, loc, loop.getResult(1), row,
+                                     ArrayRef<int64_t>{n.dv + 1});
+      insertRow(b, loc, split, row, getAsOpFoldResult(ivs));
+    }
+    partial = split.getResult(0);
+
+    // 2. Each row: merge its ranges.
+    Value empty =
+        tensor::EmptyOp::create(b, loc, n.outType.getShape(), et, dynSizes);
+    auto merge =
+        scf::ForallOp::create(b, loc, bounds, ValueRange{empty}, std::nullopt);
+    b.setInsertionPoint(merge.getTerminator());
+    SmallVector<Value> ivs(merge.getInductionVars());
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value cDv = arith::ConstantIndexOp::create(b, loc, n.dv);
+    Value cDv1 = arith::ConstantIndexOp::create(b, loc, n.dv + 1);
+    auto at = [&](Value r, Value col) {
+      SmallVector<Value> idx(ivs);
+      idx.push_back(r);
+      idx.push_back(col);
+      return idx;
+    };
+    Value negInf = arith::ConstantOp::create(
+        b, loc, et,
+        b.getFloatAttr(et, -std::numeric_limits<double>::infinity()));
+    Value fZero =
+        arith::ConstantOp::create(b, loc, et, b.getFloatAttr(et, 0.0));
+    auto maxLoop = scf::ForOp::create(
+        b, loc, zero, ranges, one, ValueRange{negInf},
+        [&](OpBuilder &lb, Location, Value r, ValueRange iter) {
+          Value m = tensor::ExtractOp::create(lb, loc, partial, at(r, cDv));
+          scf::YieldOp::create(
+              lb, loc,
+              ValueRange{
+                  arith::MaximumFOp::create(lb, loc, iter[0], m).getResult()});
+        });
+    Value mMax = maxLoop.getResult(0);
+    auto dvVec = VectorType::get({n.dv}, et);
+    Value acc0 = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(dvVec, b.getFloatAttr(et, 0.0)));
+    auto sumLoop = scf::ForOp::create(
+        b, loc, zero, ranges, one, ValueRange{fZero, acc0},
+        [&](OpBuilder &lb, Location, Value r, ValueRange iter) {
+          Value m = tensor::ExtractOp::create(lb, loc, partial, at(r, cDv));
+          Value l = tensor::ExtractOp::create(lb, loc, partial, at(r, cDv1));
+          Value acc = vector::TransferReadOp::create(
+              lb, loc, dvVec, partial, at(r, zero), /*padding=*/std::nullopt,
+              ArrayRef<bool>{true});
+          // A range whose scores are all -inf weighs 0 (not exp(-inf -
+          // -inf)).
+          Value empty = arith::CmpFOp::create(
+              lb, loc, arith::CmpFPredicate::OEQ, m, negInf);
+          Value w = math::ExpOp::create(
+              lb, loc, arith::SubFOp::create(lb, loc, m, mMax));
+          w = arith::SelectOp::create(lb, loc, empty, fZero, w);
+          Value lSum = arith::AddFOp::create(
+              lb, loc, iter[0], arith::MulFOp::create(lb, loc, w, l));
+          Value accSum = vector::FMAOp::create(
+              lb, loc, vector::BroadcastOp::create(lb, loc, dvVec, w), acc,
+              iter[1]);
+          scf::YieldOp::create(lb, loc, ValueRange{lSum, accSum});
+        });
+    Value result =
+        normalize(b, loc, sumLoop.getResult(1), sumLoop.getResult(0));
+    insertRow(b, loc, merge, result, getAsOpFoldResult(ivs));
+    return merge.getResult(0);
   }
 };
 

@@ -1,5 +1,6 @@
-// RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-lower-attention-flash))' | FileCheck %s
-// RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(attnc-lower-attention-flash{max-query-rows=16}))' | FileCheck %s --check-prefix=SHORT
+// RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(attnc-lower-attention-flash)' | FileCheck %s
+// RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(attnc-lower-attention-flash{max-query-rows=16})' | FileCheck %s --check-prefix=SHORT
+// RUN: attnc-opt %s -split-input-file --pass-pipeline='builtin.module(attnc-lower-attention-flash{max-query-rows=16 split-keys=512},canonicalize)' | FileCheck %s --check-prefix=SPLIT
 
 // One forall iteration per query row; one loop over the keys with the
 // running max, sum and a vector<Dv> accumulator; the causal mask is read
@@ -65,6 +66,39 @@ func.func @dynamic_head(%q: tensor<2x3x?xf32>, %k: tensor<2x5x?xf32>, %v: tensor
 // SHORT: %[[KEPT:.*]] = attn.attention
 // SHORT: scf.yield %[[KEPT]]
 // SHORT: return %[[R]]
+// With split-keys, the short branch chooses at run time between split-K
+// (ranges = min(ceil(Tk / 512), ceil(2 * threads / rows)) > 1: per (row,
+// range) partial m, l and accumulator, then a merge per row) and the plain
+// nest.
+// SPLIT: func.func private @omp_get_max_threads() -> i32
+// SPLIT-LABEL: func.func @dynamic_rows
+// SPLIT: scf.if
+// SPLIT: %[[THREADS:.*]] = func.call @omp_get_max_threads() : () -> i32
+// SPLIT: %[[T:.*]] = arith.index_cast %[[THREADS]] : i32 to index
+// SPLIT: %[[T2:.*]] = arith.muli %[[T]], %c2
+// SPLIT: %[[BYT:.*]] = arith.ceildivui %[[T2]], %{{.*}}
+// SPLIT: %[[BYK:.*]] = arith.ceildivui %{{.*}}, %c512
+// SPLIT: %[[RANGES:.*]] = arith.minui %[[BYT]], %[[BYK]]
+// SPLIT: %[[SPLIT:.*]] = arith.cmpi ugt, %[[RANGES]], %c1
+// SPLIT: scf.if %[[SPLIT]]
+// SPLIT: %[[CHUNK:.*]] = arith.ceildivui %{{.*}}, %[[RANGES]]
+// SPLIT: %[[PART:.*]] = tensor.empty(%{{.*}}, %{{.*}}, %[[RANGES]]) : tensor<?x4x?x?x10xf32>
+// SPLIT: %[[P:.*]] = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}, %[[R:.*]]) in (%{{.*}}, 4, %{{.*}}, %[[RANGES]]) shared_outs(%{{.*}} = %[[PART]])
+// SPLIT: %[[LO:.*]] = arith.muli %[[R]], %[[CHUNK]]
+// SPLIT: scf.for %{{.*}} = %[[LO]] to %{{.*}}
+// SPLIT: vector.insert_strided_slice %{{.*}} {offsets = [0], strides = [1]} : vector<8xf32> into vector<10xf32>
+// SPLIT: tensor.parallel_insert_slice {{.*}} : tensor<1x1x1x1x10xf32> into tensor<?x4x?x?x10xf32>
+// SPLIT: scf.forall
+// SPLIT: scf.for
+// SPLIT: arith.maximumf
+// SPLIT: scf.for
+// SPLIT: tensor.extract %[[P]]
+// SPLIT: math.exp
+// SPLIT: vector.fma
+// SPLIT: } else {
+// SPLIT: scf.forall
+// SPLIT: } else {
+// SPLIT: attn.attention
 func.func @dynamic_rows(%q: tensor<?x4x?x8xf32>, %k: tensor<?x4x?x8xf32>, %v: tensor<?x4x?x8xf32>) -> tensor<?x4x?x8xf32> {
   %o = attn.attention %q, %k, %v {scale = 1.0 : f32}
       : (tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>) -> tensor<?x4x?x8xf32>

@@ -853,7 +853,7 @@ def DemoteWeights : Pass<"attnc-demote-weights", "mlir::ModuleOp"> {
 }
 
 def LowerAttentionFlash : Pass<"attnc-lower-attention-flash",
-                               "mlir::func::FuncOp"> {
+                               "mlir::ModuleOp"> {
   let summary = "Lowers attn.attention to a flash-attention loop nest";
   let description = [{
     Used by the CUDA target instead of the reference expansion of
@@ -878,6 +878,19 @@ def LowerAttentionFlash : Pass<"attnc-lower-attention-flash",
     transposed copy of the keys and no score matrix. A batch dim of size 1
     in K or V is broadcast; with no keys the output row is 0.
 
+    With `split-keys=N` (> 0; the CPU pipeline uses 512 when it runs
+    OpenMP) the keys may be split (split-K), decided at run time: into
+    `ranges = min(ceil(Tk / N), ceil(2 * threads / rows))` ranges, `rows`
+    being the `[..., Tq]` iterations of the plain nest and `threads` what
+    `omp_get_max_threads()` returns (the pass declares it). With more than
+    one range, one forall iteration per (row, range) walks `ceil(Tk /
+    ranges)` keys and writes its `m`, `l` and accumulator to a `[..., Tq,
+    ranges, Dv + 2]` partial, then a second forall per row merges them, each
+    range weighted by `exp(m_range - max m)` (a range whose scores are all
+    `-inf` weighs 0). A decode step over a long KV cache then spreads one
+    head's keys over the threads when there are fewer than two heads (rows)
+    per thread; with more heads, or short caches, the plain nest runs.
+
     Before:
     ```mlir
     %o = attn.attention %q, %k, %v keep %mask {scale = 0.125 : f32} : ...
@@ -897,9 +910,13 @@ def LowerAttentionFlash : Pass<"attnc-lower-attention-flash",
   let options = [
     Option<"maxQueryRows", "max-query-rows", "int64_t", /*default=*/"0",
            "Lower only attention with at most this many query rows (0: "
-           "every op); longer queries keep the op">
+           "every op); longer queries keep the op">,
+    Option<"splitKeys", "split-keys", "int64_t", /*default=*/"0",
+           "Split a key length above this into ranges of this many keys, "
+           "each a parallel iteration, merged per row after (0: never)">
   ];
   let dependentDialects = ["mlir::scf::SCFDialect",
+                           "mlir::func::FuncDialect",
                            "mlir::tensor::TensorDialect",
                            "mlir::vector::VectorDialect",
                            "mlir::math::MathDialect",
