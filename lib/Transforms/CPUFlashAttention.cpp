@@ -97,6 +97,11 @@ struct CPUFlashAttentionPass
     int64_t dv =
         cast<RankedTensorType>(op.getValue().getType()).getShape().back();
     Tiling tiling = plan(dv);
+    // A value head wider than the registers (one-head 768-wide attention)
+    // would spill its accumulators: the expansion's GEMMs serve it better.
+    if (static_cast<int64_t>(tiling.dvChunks.size()) + tiling.keyVectors >
+        vectorRegisters - 4)
+      return failure();
     // The last tile of a head is moved back to end at Tq: it needs Tq >= R.
     int64_t tq = qType.getDimSize(rank - 2);
     if (!ShapedType::isDynamic(tq) && tq < tiling.rows)

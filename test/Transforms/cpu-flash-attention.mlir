@@ -110,20 +110,24 @@ func.func @head_pieces(%q: tensor<2x?x40xf32>, %k: tensor<2x?x40xf32>, %v: tenso
 
 // -----
 
-// Fewer static rows than a tile, a dynamic head size, f16: the op stays
-// (for the reference expansion).
+// Fewer static rows than a tile, a dynamic head size, f16, a one-head
+// 768-wide value (48 accumulators per row would not fit 32 registers): the
+// op stays (for the reference expansion).
 // CHECK-LABEL: func.func @left_alone
 // CHECK-NOT: scf.forall
-// CHECK-COUNT-3: attn.attention
+// CHECK-COUNT-4: attn.attention
 func.func @left_alone(%q: tensor<1x2x2x64xf32>, %k: tensor<1x2x9x64xf32>, %v: tensor<1x2x9x64xf32>,
                       %q2: tensor<2x30x?xf32>, %k2: tensor<2x30x?xf32>, %v2: tensor<2x30x?xf32>,
-                      %q3: tensor<2x30x8xf16>, %k3: tensor<2x30x8xf16>, %v3: tensor<2x30x8xf16>)
-    -> (tensor<1x2x2x64xf32>, tensor<2x30x?xf32>, tensor<2x30x8xf16>) {
+                      %q3: tensor<2x30x8xf16>, %k3: tensor<2x30x8xf16>, %v3: tensor<2x30x8xf16>,
+                      %q4: tensor<1x128x768xf32>, %k4: tensor<1x128x768xf32>, %v4: tensor<1x128x768xf32>)
+    -> (tensor<1x2x2x64xf32>, tensor<2x30x?xf32>, tensor<2x30x8xf16>, tensor<1x128x768xf32>) {
   %o = attn.attention %q, %k, %v {scale = 1.0 : f32}
       : (tensor<1x2x2x64xf32>, tensor<1x2x9x64xf32>, tensor<1x2x9x64xf32>) -> tensor<1x2x2x64xf32>
   %o2 = attn.attention %q2, %k2, %v2 {scale = 1.0 : f32}
       : (tensor<2x30x?xf32>, tensor<2x30x?xf32>, tensor<2x30x?xf32>) -> tensor<2x30x?xf32>
   %o3 = attn.attention %q3, %k3, %v3 {scale = 1.0 : f32}
       : (tensor<2x30x8xf16>, tensor<2x30x8xf16>, tensor<2x30x8xf16>) -> tensor<2x30x8xf16>
-  return %o, %o2, %o3 : tensor<1x2x2x64xf32>, tensor<2x30x?xf32>, tensor<2x30x8xf16>
+  %o4 = attn.attention %q4, %k4, %v4 {scale = 1.0 : f32}
+      : (tensor<1x128x768xf32>, tensor<1x128x768xf32>, tensor<1x128x768xf32>) -> tensor<1x128x768xf32>
+  return %o, %o2, %o3, %o4 : tensor<1x2x2x64xf32>, tensor<2x30x?xf32>, tensor<2x30x8xf16>, tensor<1x128x768xf32>
 }

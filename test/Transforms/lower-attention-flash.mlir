@@ -86,7 +86,9 @@ func.func @dynamic_head(%q: tensor<2x3x?xf32>, %k: tensor<2x5x?xf32>, %v: tensor
 // SPLIT: %[[P:.*]] = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}, %[[R:.*]]) in (%{{.*}}, 4, %{{.*}}, %[[RANGES]]) shared_outs(%{{.*}} = %[[PART]])
 // SPLIT: %[[LO:.*]] = arith.muli %[[R]], %[[CHUNK]]
 // SPLIT: scf.for %{{.*}} = %[[LO]] to %{{.*}}
-// SPLIT: vector.insert_strided_slice %{{.*}} {offsets = [0], strides = [1]} : vector<8xf32> into vector<10xf32>
+// SPLIT: vector.from_elements %{{.*}}, %{{.*}} : vector<2xf32>
+// SPLIT: vector.transfer_write %{{.*}}, %{{.*}}[%c0, %c0, %c0, %c0, %c0] {in_bounds = [true]} : vector<8xf32>, tensor<1x1x1x1x10xf32>
+// SPLIT: vector.transfer_write %{{.*}}, %{{.*}}[%c0, %c0, %c0, %c0, %c8] {in_bounds = [true]} : vector<2xf32>, tensor<1x1x1x1x10xf32>
 // SPLIT: tensor.parallel_insert_slice {{.*}} : tensor<1x1x1x1x10xf32> into tensor<?x4x?x?x10xf32>
 // SPLIT: scf.forall
 // SPLIT: scf.for

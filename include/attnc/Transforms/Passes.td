@@ -889,7 +889,8 @@ def LowerAttentionFlash : Pass<"attnc-lower-attention-flash",
     range weighted by `exp(m_range - max m)` (a range whose scores are all
     `-inf` weighs 0). A decode step over a long KV cache then spreads one
     head's keys over the threads when there are fewer than two heads (rows)
-    per thread; with more heads, or short caches, the plain nest runs.
+    per thread; with more heads, or short caches, the plain nest runs. Heads
+    wider than 256 (Dv) always take the plain nest.
 
     Before:
     ```mlir
@@ -959,7 +960,10 @@ def CPUFlashAttention : Pass<"attnc-cpu-flash-attention", "mlir::func::FuncOp"> 
     R comes from the registers: `(vector-registers - 4) / (Dv / lanes + C)`,
     at most `max-rows` (AVX-512, Dv = 64, C = 2: 4 rows, 32-key blocks).
     Covers what attnc-lower-attention-flash covers (f32, static D and Dv,
-    grouped-query attention, broadcast batch dims); Tq must be at least R
+    grouped-query attention, broadcast batch dims) when one row's
+    accumulators and score vectors fit the registers (`Dv / lanes + C <=
+    vector-registers - 4`: AVX-512 up to Dv = 416, AVX2 up to 80); Tq must
+    be at least R
     (a dynamic Tq is tested at run time) and a mask's key dim static 1 or
     Tk (a dynamic one is tested); otherwise the op stays for the reference
     expansion.
