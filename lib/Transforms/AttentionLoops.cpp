@@ -119,3 +119,16 @@ void attention::replaceWithLoopNest(OpBuilder &b, attn::AttentionOp op,
   op.replaceAllUsesWith(ifOp.getResult(0));
   op.erase();
 }
+
+void attention::insertTile(OpBuilder &b, Location loc, scf::ForallOp forall,
+                           Value tile, ArrayRef<OpFoldResult> offsets) {
+  auto type = cast<RankedTensorType>(tile.getType());
+  SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
+  for (int64_t s : type.getShape())
+    sizes.push_back(b.getIndexAttr(s));
+  b.setInsertionPointToEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, tile,
+                                        forall.getBody()->getArguments().back(),
+                                        offsets, sizes, strides);
+  b.setInsertionPointAfter(forall);
+}

@@ -16,6 +16,7 @@
 
 #include "attnc/Dialect/Attn/AttnOps.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 
 namespace attnc {
@@ -48,6 +49,12 @@ llvm::SmallVector<mlir::OpFoldResult>
 leadingSizes(mlir::OpBuilder &b, mlir::Location loc, mlir::Value query,
              int64_t n, mlir::RankedTensorType outType,
              llvm::SmallVectorImpl<mlir::Value> &dynSizes);
+
+/// Inserts `tile` (a static shape) into the shared output of `forall` at
+/// `offsets`, from the forall's terminator; leaves `b` after the forall.
+void insertTile(mlir::OpBuilder &b, mlir::Location loc,
+                mlir::scf::ForallOp forall, mlir::Value tile,
+                llvm::ArrayRef<mlir::OpFoldResult> offsets);
 
 /// Replaces `op` by the result `build` makes at `b`'s insertion point; with
 /// `cond`, by an scf.if whose then branch is the loop nest and whose else

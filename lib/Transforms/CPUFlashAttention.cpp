@@ -193,7 +193,6 @@ struct CPUFlashAttentionPass
 
     auto forall =
         scf::ForallOp::create(b, loc, bounds, ValueRange{empty}, std::nullopt);
-    Block *body = forall.getBody();
     b.setInsertionPoint(forall.getTerminator());
     SmallVector<Value> ivs(forall.getInductionVars());
     SmallVector<Value> qBatch(ivs.begin(), ivs.end() - 1);
@@ -387,13 +386,7 @@ struct CPUFlashAttentionPass
     SmallVector<OpFoldResult> offsets(qBatch.begin(), qBatch.end());
     offsets.push_back(i0);
     offsets.push_back(b.getIndexAttr(0));
-    SmallVector<OpFoldResult> sizes, strides(rank, b.getIndexAttr(1));
-    for (int64_t s : tileShape)
-      sizes.push_back(b.getIndexAttr(s));
-    b.setInsertionPointToEnd(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(
-        b, loc, tile, body->getArguments().back(), offsets, sizes, strides);
-    b.setInsertionPointAfter(forall);
+    attention::insertTile(b, loc, forall, tile, offsets);
     return forall.getResult(0);
   }
 

@@ -256,14 +256,7 @@ struct LowerAttentionFlashPass
     }
     SmallVector<OpFoldResult> at(offsets);
     at.push_back(b.getIndexAttr(0));
-    SmallVector<OpFoldResult> sizes, strides(rank, b.getIndexAttr(1));
-    for (int64_t s : sliceShape)
-      sizes.push_back(b.getIndexAttr(s));
-    b.setInsertionPointToEnd(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(
-        b, loc, written, forall.getBody()->getArguments().back(), at, sizes,
-        strides);
-    b.setInsertionPointAfter(forall);
+    attention::insertTile(b, loc, forall, written, at);
   }
 
   /// acc / l, with l = 0 (no keys) read as 1: a zero row, as the expansion
