@@ -92,6 +92,10 @@ struct CPUFlashAttentionPass
   LogicalResult lower(attn::AttentionOp op) {
     if (!attention::isLoopNestLowerable(op))
       return failure();
+    // The masks are read as rows of keys: a scalar (rank-0) mask has none.
+    for (Value mask : {op.getKeepMask(), op.getBiasMask()})
+      if (mask && cast<RankedTensorType>(mask.getType()).getRank() == 0)
+        return failure();
     auto qType = cast<RankedTensorType>(op.getQuery().getType());
     int64_t rank = qType.getRank();
     int64_t dv =
@@ -201,7 +205,8 @@ struct CPUFlashAttentionPass
     SmallVector<Value> vBatch =
         attention::kvBatchIndices(b, loc, qBatch, group, vType);
     // The last tile ends at Tq (it recomputes, and writes again with the
-    // same values, rows of the tile before it).
+    // same values, rows of the tile before it; the block skips of the two
+    // tiles may differ, which changes nothing while the values are finite).
     Value zero = cIdx(b, 0), one = cIdx(b, 1);
     Value i0 = arith::MinUIOp::create(
         b, loc, arith::MulIOp::create(b, loc, ivs.back(), rowsC),

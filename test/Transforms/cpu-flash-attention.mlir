@@ -131,3 +131,15 @@ func.func @left_alone(%q: tensor<1x2x2x64xf32>, %k: tensor<1x2x9x64xf32>, %v: te
       : (tensor<1x128x768xf32>, tensor<1x128x768xf32>, tensor<1x128x768xf32>) -> tensor<1x128x768xf32>
   return %o, %o2, %o3, %o4 : tensor<1x2x2x64xf32>, tensor<2x30x?xf32>, tensor<2x30x8xf16>, tensor<1x128x768xf32>
 }
+
+// -----
+
+// A scalar (rank-0) bias mask has no row of keys to read: the op stays.
+// CHECK-LABEL: func.func @scalar_mask
+// CHECK-NOT: scf.forall
+// CHECK: attn.attention
+func.func @scalar_mask(%q: tensor<1x8x64x64xf32>, %k: tensor<1x8x64x64xf32>, %v: tensor<1x8x64x64xf32>, %b: tensor<f32>) -> tensor<1x8x64x64xf32> {
+  %o = attn.attention %q, %k, %v bias %b {scale = 0.125 : f32}
+      : (tensor<1x8x64x64xf32>, tensor<1x8x64x64xf32>, tensor<1x8x64x64xf32>, tensor<f32>) -> tensor<1x8x64x64xf32>
+  return %o : tensor<1x8x64x64xf32>
+}
