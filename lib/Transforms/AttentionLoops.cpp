@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace attnc;
@@ -131,4 +132,43 @@ void attention::insertTile(OpBuilder &b, Location loc, scf::ForallOp forall,
                                         forall.getBody()->getArguments().back(),
                                         offsets, sizes, strides);
   b.setInsertionPointAfter(forall);
+}
+
+SmallVector<Value> attention::indicesWith(ArrayRef<Value> lead, Value a,
+                                          Value b) {
+  SmallVector<Value> idx(lead);
+  idx.push_back(a);
+  idx.push_back(b);
+  return idx;
+}
+
+Value attention::normalizeRow(OpBuilder &b, Location loc, Value acc, Value l) {
+  auto type = cast<VectorType>(acc.getType());
+  Type et = type.getElementType();
+  Value fZero = arith::ConstantOp::create(b, loc, et, b.getFloatAttr(et, 0.0));
+  Value fOne = arith::ConstantOp::create(b, loc, et, b.getFloatAttr(et, 1.0));
+  Value noKeys =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, fZero);
+  l = arith::SelectOp::create(b, loc, noKeys, fOne, l);
+  return arith::DivFOp::create(b, loc, acc,
+                               vector::BroadcastOp::create(b, loc, type, l));
+}
+
+Value attention::buildTile(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                           ArrayRef<TilePiece> pieces) {
+  Type et = cast<VectorType>(pieces.front().vector.getType()).getElementType();
+  int64_t rank = shape.size();
+  Value tile = tensor::EmptyOp::create(b, loc, shape, et);
+  SmallVector<Value> at(rank, arith::ConstantIndexOp::create(b, loc, 0));
+  AffineMap lastDim =
+      AffineMap::get(rank, 0, {b.getAffineDimExpr(rank - 1)}, b.getContext());
+  for (const TilePiece &piece : pieces) {
+    at[rank - 2] = arith::ConstantIndexOp::create(b, loc, piece.row);
+    at[rank - 1] = arith::ConstantIndexOp::create(b, loc, piece.column);
+    tile = vector::TransferWriteOp::create(b, loc, piece.vector, tile, at,
+                                           AffineMapAttr::get(lastDim),
+                                           b.getBoolArrayAttr({true}))
+               .getResult();
+  }
+  return tile;
 }

@@ -43,6 +43,27 @@ llvm::SmallVector<mlir::Value>
 maskIndices(mlir::OpBuilder &b, mlir::Location loc, mlir::Value mask,
             mlir::ArrayRef<mlir::Value> scoreIndices);
 
+/// `lead` followed by `a` and `b`: the indices of a row element.
+llvm::SmallVector<mlir::Value> indicesWith(mlir::ArrayRef<mlir::Value> lead,
+                                           mlir::Value a, mlir::Value b);
+
+/// acc / l (a vector over a scalar), with l = 0 (no keys) read as 1: a zero
+/// row, as the expansion gives for Tk = 0, not 0 / 0.
+mlir::Value normalizeRow(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value acc, mlir::Value l);
+
+/// A vector written along the last dim of a tile at [0, ..., row, column].
+struct TilePiece {
+  mlir::Value vector;
+  int64_t row, column;
+};
+
+/// A tensor of the static `shape` (rank >= 2) holding `pieces` (the rest
+/// undefined).
+mlir::Value buildTile(mlir::OpBuilder &b, mlir::Location loc,
+                      llvm::ArrayRef<int64_t> shape,
+                      llvm::ArrayRef<TilePiece> pieces);
+
 /// The sizes of `query`'s dims [0, n) (loop bounds), appending to
 /// `dynSizes` those an empty tensor of `outType` needs.
 llvm::SmallVector<mlir::OpFoldResult>

@@ -47,6 +47,14 @@ struct Tiling {
   // [offset, width) pieces of the value head size Dv, `lanes` wide but the
   // last.
   SmallVector<std::pair<int64_t, int64_t>> dvChunks;
+
+  // The key loop's state per row: running max m, running sum l, the Dv
+  // accumulators; flattened as [m x R, l x R, acc x R * chunks].
+  int64_t mIndex(int64_t r) const { return r; }
+  int64_t lIndex(int64_t r) const { return rows + r; }
+  int64_t accIndex(int64_t r, int64_t c) const {
+    return 2 * rows + r * dvChunks.size() + c;
+  }
 };
 
 struct CPUFlashAttentionPass
@@ -164,10 +172,6 @@ struct CPUFlashAttentionPass
       return arith::ConstantOp::create(ib, loc, et, ib.getFloatAttr(et, x))
           .getResult();
     };
-    auto splat = [&](OpBuilder &ib, Value x, int64_t n) {
-      return vector::BroadcastOp::create(ib, loc, VectorType::get({n}, et), x)
-          .getResult();
-    };
     double inf = std::numeric_limits<double>::infinity();
 
     // Keys along the vector lanes: Kᵀ, [..., D, Tk].
@@ -219,19 +223,13 @@ struct CPUFlashAttentionPass
     auto chunkType = [&](int64_t c) {
       return VectorType::get({tiling.dvChunks[c].second}, et);
     };
-    auto indices = [&](ArrayRef<Value> batch, Value a, Value c) {
-      SmallVector<Value> idx(batch);
-      idx.push_back(a);
-      idx.push_back(c);
-      return idx;
-    };
     // A row of a mask for `lanes` keys from `key0`: contiguous (padded
     // past Tk), or one element broadcast when the mask's key dim is 1.
     auto readMask = [&](OpBuilder &ib, Value mask, Value row, Value key0,
                         Value padding) {
       auto type = cast<RankedTensorType>(mask.getType());
-      SmallVector<Value> idx =
-          attention::maskIndices(ib, loc, mask, indices(qBatch, row, key0));
+      SmallVector<Value> idx = attention::maskIndices(
+          ib, loc, mask, attention::indicesWith(qBatch, row, key0));
       auto vecType = VectorType::get({lanes}, type.getElementType());
       if (keysBroadcast(mask)) {
         AffineMap map = AffineMap::get(
@@ -248,8 +246,7 @@ struct CPUFlashAttentionPass
           .getResult();
     };
 
-    // State per row: running max m, running sum l, the Dv accumulators.
-    // Flattened: [m x R, l x R, acc x R * chunks].
+    // The state (Tiling::mIndex, lIndex, accIndex).
     SmallVector<Value> init;
     for (int64_t r = 0; r < rows; ++r)
       init.push_back(cF(b, -inf));
@@ -260,11 +257,6 @@ struct CPUFlashAttentionPass
         init.push_back(arith::ConstantOp::create(
             b, loc,
             DenseElementsAttr::get(chunkType(c), b.getFloatAttr(et, 0.0))));
-    auto mOf = [&](ValueRange s, int64_t r) { return s[r]; };
-    auto lOf = [&](ValueRange s, int64_t r) { return s[rows + r]; };
-    auto accOf = [&](ValueRange s, int64_t r, int64_t c) {
-      return s[2 * rows + r * numChunks + c];
-    };
 
     auto blockLoop = scf::ForOp::create(
         b, loc, zero, numBlocks, one, init,
@@ -324,9 +316,10 @@ struct CPUFlashAttentionPass
                 lb, loc, vector::CombiningKind::OR, anyKept);
             Value none = arith::XOrIOp::create(
                 lb, loc, kept, arith::ConstantIntOp::create(lb, loc, 1, 1));
-            Value minM = mOf(state, 0);
+            Value minM = state[tiling.mIndex(0)];
             for (int64_t r = 1; r < rows; ++r)
-              minM = arith::MinimumFOp::create(lb, loc, minM, mOf(state, r));
+              minM = arith::MinimumFOp::create(lb, loc, minM,
+                                               state[tiling.mIndex(r)]);
             Value bound = cF(lb, op.getMaskFill().convertToDouble() +
                                      kNegligibleScoreGap);
             if (bias)
@@ -362,32 +355,18 @@ struct CPUFlashAttentionPass
         });
     ValueRange final = blockLoop.getResults();
 
-    // out = acc / l; a row with no keys (l = 0) is 0, as the expansion
-    // gives, not 0 / 0.
+    // out = acc / l, written as one [1, ..., R, Dv] tile.
+    SmallVector<attention::TilePiece> pieces;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < numChunks; ++c)
+        pieces.push_back(
+            {attention::normalizeRow(b, loc, final[tiling.accIndex(r, c)],
+                                     final[tiling.lIndex(r)]),
+             r, tiling.dvChunks[c].first});
     SmallVector<int64_t> tileShape(rank, 1);
     tileShape[rank - 2] = rows;
     tileShape[rank - 1] = dv;
-    Value tile = tensor::EmptyOp::create(b, loc, tileShape, et);
-    AffineMap lastDim =
-        AffineMap::get(rank, 0, {b.getAffineDimExpr(rank - 1)}, b.getContext());
-    for (int64_t r = 0; r < rows; ++r) {
-      Value l = lOf(final, r);
-      Value noKeys = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
-                                           cF(b, 0.0));
-      l = arith::SelectOp::create(b, loc, noKeys, cF(b, 1.0), l);
-      for (int64_t c = 0; c < numChunks; ++c) {
-        auto [offset, width] = tiling.dvChunks[c];
-        Value res = arith::DivFOp::create(b, loc, accOf(final, r, c),
-                                          splat(b, l, width));
-        SmallVector<Value> at(rank, zero);
-        at[rank - 2] = cIdx(b, r);
-        at[rank - 1] = cIdx(b, offset);
-        tile = vector::TransferWriteOp::create(b, loc, res, tile, at,
-                                               AffineMapAttr::get(lastDim),
-                                               b.getBoolArrayAttr({true}))
-                   .getResult();
-      }
-    }
+    Value tile = attention::buildTile(b, loc, tileShape, pieces);
     SmallVector<OpFoldResult> offsets(qBatch.begin(), qBatch.end());
     offsets.push_back(i0);
     offsets.push_back(b.getIndexAttr(0));
@@ -423,12 +402,7 @@ struct CPUFlashAttentionPass
       return vector::BroadcastOp::create(ib, loc, VectorType::get({n}, et), x)
           .getResult();
     };
-    auto withRow = [](ArrayRef<Value> batch, Value a, Value c) {
-      SmallVector<Value> idx(batch);
-      idx.push_back(a);
-      idx.push_back(c);
-      return idx;
-    };
+    auto withRow = attention::indicesWith;
 
     // S = Q·Kᵀ for R rows x C key vectors, accumulated over D.
     Value zeroVec = arith::ConstantOp::create(
@@ -479,7 +453,7 @@ struct CPUFlashAttentionPass
                      ? arith::MaximumFOp::create(b, loc, rowMax, s).getResult()
                      : s;
       }
-      Value m = state[r];
+      Value m = state[tiling.mIndex(r)];
       Value blockMax = vector::ReductionOp::create(
           b, loc, vector::CombiningKind::MAXIMUMF, rowMax);
       mNew[r] = arith::MaximumFOp::create(b, loc, m, blockMax);
@@ -501,13 +475,12 @@ struct CPUFlashAttentionPass
       Value blockSum =
           vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
       lNew[r] = arith::AddFOp::create(
-          b, loc, arith::MulFOp::create(b, loc, state[rows + r], corr),
+          b, loc, arith::MulFOp::create(b, loc, state[tiling.lIndex(r)], corr),
           blockSum);
       for (int64_t c = 0; c < numChunks; ++c) {
         int64_t width = tiling.dvChunks[c].second;
-        accNew.push_back(
-            arith::MulFOp::create(b, loc, state[2 * rows + r * numChunks + c],
-                                  splatTo(b, corr, width)));
+        accNew.push_back(arith::MulFOp::create(
+            b, loc, state[tiling.accIndex(r, c)], splatTo(b, corr, width)));
       }
     }
 

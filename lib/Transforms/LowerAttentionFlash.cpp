@@ -172,10 +172,7 @@ struct LowerAttentionFlashPass
         attention::kvBatchIndices(b, loc, qBatch, n.group, n.vType);
 
     auto rowIndices = [&](ArrayRef<Value> batch, Value row) {
-      SmallVector<Value> idx(batch.begin(), batch.end());
-      idx.push_back(row);
-      idx.push_back(zero);
-      return idx;
+      return attention::indicesWith(batch, row, zero);
     };
     auto readRow = [&](OpBuilder &rb, Value t, VectorType type,
                        ArrayRef<Value> idx) {
@@ -235,43 +232,16 @@ struct LowerAttentionFlashPass
 
   /// Writes `pieces` (vectors, each at its column) into the forall's shared
   /// output at `offsets` (all but the last index), as a [1, ..., 1, width]
-  /// slice, from the forall's terminator. Leaves `b` after the forall.
+  /// slice; leaves `b` after the forall.
   static void insertRow(OpBuilder &b, Location loc, scf::ForallOp forall,
-                        ArrayRef<std::pair<Value, int64_t>> pieces,
-                        int64_t width, ArrayRef<OpFoldResult> offsets) {
-    Type et = cast<VectorType>(pieces.front().first.getType()).getElementType();
-    int64_t rank = offsets.size() + 1;
-    SmallVector<int64_t> sliceShape(rank, 1);
+                        ArrayRef<attention::TilePiece> pieces, int64_t width,
+                        ArrayRef<OpFoldResult> offsets) {
+    SmallVector<int64_t> sliceShape(offsets.size() + 1, 1);
     sliceShape.back() = width;
-    Value written = tensor::EmptyOp::create(b, loc, sliceShape, et);
-    SmallVector<Value> at0(rank, arith::ConstantIndexOp::create(b, loc, 0));
-    AffineMap lastDim =
-        AffineMap::get(rank, 0, {b.getAffineDimExpr(rank - 1)}, b.getContext());
-    for (auto [piece, column] : pieces) {
-      at0.back() = arith::ConstantIndexOp::create(b, loc, column);
-      written = vector::TransferWriteOp::create(b, loc, piece, written, at0,
-                                                AffineMapAttr::get(lastDim),
-                                                b.getBoolArrayAttr({true}))
-                    .getResult();
-    }
+    Value row = attention::buildTile(b, loc, sliceShape, pieces);
     SmallVector<OpFoldResult> at(offsets);
     at.push_back(b.getIndexAttr(0));
-    attention::insertTile(b, loc, forall, written, at);
-  }
-
-  /// acc / l, with l = 0 (no keys) read as 1: a zero row, as the expansion
-  /// gives, not 0 / 0.
-  static Value normalize(OpBuilder &b, Location loc, Value acc, Value l) {
-    auto type = cast<VectorType>(acc.getType());
-    Type et = type.getElementType();
-    Value fZero =
-        arith::ConstantOp::create(b, loc, et, b.getFloatAttr(et, 0.0));
-    Value fOne = arith::ConstantOp::create(b, loc, et, b.getFloatAttr(et, 1.0));
-    Value noKeys =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, fZero);
-    l = arith::SelectOp::create(b, loc, noKeys, fOne, l);
-    return arith::DivFOp::create(b, loc, acc,
-                                 vector::BroadcastOp::create(b, loc, type, l));
+    attention::insertTile(b, loc, forall, row, at);
   }
 
   /// One forall iteration per query row, each walking all the keys.
@@ -291,8 +261,9 @@ struct LowerAttentionFlashPass
     SmallVector<Value> qBatch(ivs.begin(), ivs.end() - 1);
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     scf::ForOp loop = rowLoop(b, op, n, qBatch, ivs.back(), zero, n.tk);
-    Value result = normalize(b, loc, loop.getResult(2), loop.getResult(1));
-    insertRow(b, loc, forall, {{result, 0}}, n.dv, getAsOpFoldResult(ivs));
+    Value result =
+        attention::normalizeRow(b, loc, loop.getResult(2), loop.getResult(1));
+    insertRow(b, loc, forall, {{result, 0, 0}}, n.dv, getAsOpFoldResult(ivs));
     return forall.getResult(0);
   }
 
@@ -338,8 +309,8 @@ struct LowerAttentionFlashPass
       Value ml = vector::FromElementsOp::create(
           b, loc, VectorType::get({2}, et),
           ValueRange{loop.getResult(0), loop.getResult(1)});
-      insertRow(b, loc, split, {{loop.getResult(2), 0}, {ml, n.dv}}, n.dv + 2,
-                getAsOpFoldResult(ivs));
+      insertRow(b, loc, split, {{loop.getResult(2), 0, 0}, {ml, 0, n.dv}},
+                n.dv + 2, getAsOpFoldResult(ivs));
     }
     partial = split.getResult(0);
 
@@ -355,10 +326,7 @@ struct LowerAttentionFlashPass
     Value cDv = arith::ConstantIndexOp::create(b, loc, n.dv);
     Value cDv1 = arith::ConstantIndexOp::create(b, loc, n.dv + 1);
     auto at = [&](Value r, Value col) {
-      SmallVector<Value> idx(ivs);
-      idx.push_back(r);
-      idx.push_back(col);
-      return idx;
+      return attention::indicesWith(ivs, r, col);
     };
     Value negInf = arith::ConstantOp::create(
         b, loc, et,
@@ -400,9 +368,9 @@ struct LowerAttentionFlashPass
               iter[1]);
           scf::YieldOp::create(lb, loc, ValueRange{lSum, accSum});
         });
-    Value result =
-        normalize(b, loc, sumLoop.getResult(1), sumLoop.getResult(0));
-    insertRow(b, loc, merge, {{result, 0}}, n.dv, getAsOpFoldResult(ivs));
+    Value result = attention::normalizeRow(b, loc, sumLoop.getResult(1),
+                                           sumLoop.getResult(0));
+    insertRow(b, loc, merge, {{result, 0, 0}}, n.dv, getAsOpFoldResult(ivs));
     return merge.getResult(0);
   }
 };
